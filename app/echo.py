@@ -1,0 +1,166 @@
+"""Pure echo rendering: request facts in, the text echo's parts or the JSON echo document out.
+
+No Starlette objects here; ``RequestFacts.from_scope`` reads what the ASGI scope carries.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from python_multipart.multipart import parse_options_header
+from starlette.types import Scope
+
+from app.body import Body
+from app.forms import decode_pairs, group_pairs, parse_form
+from app.json_content import is_json_media_type, parse_json
+
+Field = tuple[bytes, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    """What one request carried, as delivered by the server.
+
+    ``headers`` are (name, value) byte pairs in arrival order with duplicates kept, names lowercase
+    (ASGI servers lowercase them). ``target`` is the request target as received (RFC 9112 §3.2): the
+    raw path, then ``?`` and the raw query when the query is not empty.
+    """
+
+    method: str
+    target: bytes
+    path: str
+    query_string: bytes
+    http_version: str
+    scheme: str
+    client: tuple[str, int] | None
+    server: tuple[str, int | None] | None
+    headers: list[Field]
+    body: Body
+    received_at: datetime
+
+    @classmethod
+    def from_scope(cls, scope: Scope, body: Body, received_at: datetime) -> RequestFacts:
+        """Collect the facts of an ASGI HTTP ``scope`` (ASGI spec, HTTP connection scope)."""
+        query_string: bytes = scope.get("query_string", b"")
+        raw_path: bytes | None = scope.get("raw_path")
+        if raw_path is None:  # optional in the ASGI spec: rebuild it from the decoded path
+            raw_path = quote(scope["path"], safe="/:@!$&'()*+,;=~-._").encode("ascii")
+        target = raw_path + b"?" + query_string if query_string else raw_path
+        client = scope.get("client")
+        server = scope.get("server")
+        return cls(
+            method=scope["method"],
+            target=target,
+            path=scope["path"],
+            query_string=query_string,
+            http_version=scope.get("http_version", "1.1"),
+            scheme=scope.get("scheme", "http"),
+            client=None if client is None else (client[0], client[1]),
+            server=None if server is None else (server[0], server[1]),
+            headers=list(scope["headers"]),
+            body=body,
+            received_at=received_at,
+        )
+
+    def field_values(self, name: bytes) -> list[bytes]:
+        """All values of the field ``name`` (lowercase), in arrival order."""
+        return [value for field_name, value in self.headers if field_name == name]
+
+
+@functools.lru_cache(maxsize=1024)
+def canonical_name(name: bytes) -> bytes:
+    """Title-Case a lowercase field name at each ``-``: ``x-request-id`` → ``X-Request-Id``."""
+    return b"-".join(word[:1].upper() + word[1:] for word in name.split(b"-"))
+
+
+def text_echo(facts: RequestFacts) -> list[bytes]:
+    """The text echo as parts to send in order: the head, then the content chunks untouched.
+
+    Shape (the classic tutorial's, plus ``TARGET``)::
+
+        METHOD: POST\\nTARGET: /p?x=1\\nHEADERS:\\nHost: h\\n...\\n\\nBODY:\\n<content bytes>
+    """
+    lines = [b"METHOD: ", facts.method.encode("latin-1"), b"\nTARGET: ", facts.target, b"\nHEADERS:\n"]
+    for name, value in facts.headers:
+        lines += (canonical_name(name), b": ", value, b"\n")
+    lines.append(b"\nBODY:\n")
+    return [b"".join(lines), *facts.body.chunks]
+
+
+def json_echo(facts: RequestFacts, hostname: str) -> bytes:
+    """The JSON echo document, UTF-8 encoded; its fields are listed in the README."""
+    content = facts.body.joined()
+    media_type, params = _content_type(facts)
+    parsed_json, json_error = parse_json(content) if is_json_media_type(media_type) else (None, None)
+    form, form_error = parse_form(media_type, params, content)
+    document = {
+        "method": facts.method,
+        "target": facts.target.decode("latin-1"),
+        "path": facts.path,
+        "query_string": facts.query_string.decode("latin-1"),
+        "query": group_pairs(decode_pairs(facts.query_string)),
+        "http_version": facts.http_version,
+        "scheme": facts.scheme,
+        "client": None if facts.client is None else {"ip": facts.client[0], "port": facts.client[1]},
+        "server": None if facts.server is None else {"host": facts.server[0], "port": facts.server[1]},
+        "headers": [[name.decode("latin-1"), value.decode("latin-1")] for name, value in facts.headers],
+        "cookies": cookie_pairs(facts.field_values(b"cookie")),
+        "body": _body_document(content, facts.body),
+        "json": parsed_json,
+        "json_error": json_error,
+        "form": form,
+        "form_error": form_error,
+        "hostname": hostname,
+        "received_at": facts.received_at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+    }
+    return dump_json(document)
+
+
+def dump_json(document: Any) -> bytes:
+    """Serialise as UTF-8 JSON (RFC 8259), readable non-ASCII where it is valid UTF-8.
+
+    Parsed request JSON may hold lone surrogates (``"\\ud800"``), which UTF-8 cannot encode; such a
+    document is written with ``\\u`` escapes instead, which is still valid JSON.
+    """
+    text = json.dumps(document, ensure_ascii=False, allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(document, allow_nan=False).encode("ascii")
+
+
+def cookie_pairs(cookie_fields: list[bytes]) -> list[list[str]]:
+    """``Cookie`` fields split into ``[name, value]`` pairs as sent, duplicates kept (RFC 6265 §5.4).
+
+    A segment without ``=`` is reported as a name with an empty value.
+    """
+    pairs: list[list[str]] = []
+    for cookie_field in cookie_fields:
+        for segment in cookie_field.decode("latin-1").split(";"):
+            segment = segment.strip()
+            if segment:
+                name, _, value = segment.partition("=")
+                pairs.append([name.strip(), value.strip()])
+    return pairs
+
+
+def _content_type(facts: RequestFacts) -> tuple[str, dict[str, str]]:
+    values = facts.field_values(b"content-type")
+    media_type, params = parse_options_header(values[0] if values else None)
+    return media_type.decode("latin-1"), {
+        name.decode("latin-1"): value.decode("latin-1") for name, value in params.items()
+    }
+
+
+def _body_document(content: bytes, body: Body) -> dict[str, Any]:
+    try:
+        value, encoding = content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        value, encoding = base64.b64encode(content).decode("ascii"), "base64"
+    return {"encoding": encoding, "value": value, "size": body.size_bytes, "sha256": body.sha256_hex()}

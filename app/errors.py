@@ -1,0 +1,64 @@
+"""Exception types and the one place where they become HTTP responses.
+
+Every error answer is a short ``text/plain`` message with the same safety fields as an echo; no
+traceback ever reaches a client (Starlette's ``debug`` stays off).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from app.responses import SAFETY_FIELDS
+
+logger = logging.getLogger("asgi_echo")
+
+
+class EchoError(Exception):
+    """A request the server refuses; ``status`` is the HTTP status, ``message`` the plain reason."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ContentTooLarge(EchoError):
+    """The request content exceeds ``max_body_bytes`` (RFC 9110 §15.5.14, 413)."""
+
+    status = 413
+
+    def __init__(self, max_body_bytes: int) -> None:
+        super().__init__(
+            f"Content Too Large: the request content exceeds the limit of {max_body_bytes} bytes (ECHO_MAX_BODY_BYTES)"
+        )
+
+
+class InvalidControl(EchoError):
+    """An ``echo_*`` control has an unknown name or an invalid value (400)."""
+
+
+def plain_error(status: int, message: str) -> Response:
+    """Build the one error shape: ``text/plain`` body ``message`` plus a newline, safety fields set."""
+    return PlainTextResponse(f"{status} {message}\n", status_code=status, headers=dict(SAFETY_FIELDS))
+
+
+async def echo_error_handler(request: Request, exc: Exception) -> Response:
+    """Map an ``EchoError`` to its status and plain message."""
+    assert isinstance(exc, EchoError)
+    return plain_error(exc.status, exc.message)
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> Response:
+    """Map Starlette's own ``HTTPException`` to the same plain shape."""
+    assert isinstance(exc, HTTPException)
+    return plain_error(exc.status_code, exc.detail)
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    """Answer an unexpected exception with a bare 500; Starlette logs the traceback server-side."""
+    return plain_error(500, "Internal Server Error")

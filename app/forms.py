@@ -1,0 +1,141 @@
+"""Parsing form content in memory from bytes already read: urlencoded and ``multipart/form-data``.
+
+Multipart goes through python-multipart's streaming ``MultipartParser`` with our own callbacks, so
+file parts are hashed and counted, never kept or spooled to disk (works on a read-only filesystem).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+def decode_pairs(data: bytes) -> list[tuple[str, str]]:
+    """Split ``a=1&b=&c`` into decoded pairs in order, blanks kept, ``+`` as space.
+
+    Percent-decoded bytes that are not UTF-8 become U+FFFD (WHATWG URL ``application/x-www-form-urlencoded``).
+    """
+    # latin-1 both ways maps bytes 1:1, so raw and percent-encoded octets are decoded alike below.
+    pairs = parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    return [(_utf8(name), _utf8(value)) for name, value in pairs]
+
+
+def _utf8(octets: str) -> str:
+    return octets.encode("latin-1").decode("utf-8", "replace")
+
+
+def group_pairs(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Group pairs as name → list of values, names in order of first appearance."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return grouped
+
+
+def parse_form(media_type: str, params: dict[str, str], content: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse form content into ``{"fields": {name: [values]}, "files": [file facts]}``.
+
+    ``media_type`` is lowercase without parameters; ``params`` are the Content-Type parameters.
+    Returns ``(None, None)`` when the media type is not a form, ``(form, None)`` when parsed and
+    ``(None, reason)`` when the content is malformed. Never raises.
+    """
+    if media_type == URLENCODED:
+        return {"fields": group_pairs(decode_pairs(content)), "files": []}, None
+    if media_type != MULTIPART:
+        return None, None
+    boundary = params.get("boundary")
+    if not boundary:
+        return None, "multipart/form-data without a boundary parameter"
+    collector = _MultipartCollector()
+    try:
+        parser = MultipartParser(boundary.encode("latin-1"), collector.callbacks())
+        parser.write(content)
+        parser.finalize()
+    except (FormParserError, ValueError) as exc:
+        return None, f"malformed multipart content: {exc}"
+    if not collector.ended:
+        return None, "malformed multipart content: no closing boundary"
+    return {"fields": group_pairs(collector.fields), "files": collector.files}, None
+
+
+@dataclass
+class _Part:
+    header_name: bytearray = field(default_factory=bytearray)
+    header_value: bytearray = field(default_factory=bytearray)
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    data: bytearray = field(default_factory=bytearray)
+    size: int = 0
+    digest: Any = None
+
+
+class _MultipartCollector:
+    def __init__(self) -> None:
+        self.fields: list[tuple[str, str]] = []
+        self.files: list[dict[str, Any]] = []
+        self.ended = False
+        self._part = _Part()
+        self._is_file = False
+
+    def callbacks(self) -> Any:
+        return {
+            "on_part_begin": self._begin,
+            "on_header_field": lambda data, start, end: self._part.header_name.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._part.header_value.extend(data[start:end]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._data,
+            "on_part_end": self._end_part,
+            "on_end": self._end,
+        }
+
+    def _begin(self) -> None:
+        self._part = _Part()
+
+    def _header_end(self) -> None:
+        part = self._part
+        part.headers[bytes(part.header_name).strip().lower()] = bytes(part.header_value).strip()
+        part.header_name.clear()
+        part.header_value.clear()
+
+    def _headers_finished(self) -> None:
+        _, disposition = parse_options_header(self._part.headers.get(b"content-disposition", b""))
+        self._is_file = b"filename" in disposition
+        if self._is_file:
+            self._part.digest = hashlib.sha256()
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        part = self._part
+        part.size += end - start
+        if self._is_file:
+            part.digest.update(data[start:end])
+        else:
+            part.data.extend(data[start:end])
+
+    def _end_part(self) -> None:
+        part = self._part
+        _, disposition = parse_options_header(part.headers.get(b"content-disposition", b""))
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        if self._is_file:
+            content_type = part.headers.get(b"content-type")
+            self.files.append(
+                {
+                    "name": name,
+                    "filename": disposition[b"filename"].decode("utf-8", "replace"),
+                    "content_type": None if content_type is None else content_type.decode("latin-1"),
+                    "size": part.size,
+                    "sha256": part.digest.hexdigest(),
+                }
+            )
+        else:
+            self.fields.append((name, part.data.decode("utf-8", "replace")))
+
+    def _end(self) -> None:
+        self.ended = True

@@ -1,0 +1,76 @@
+"""Parsing JSON request content strictly (RFC 8259), with a reason for every refusal."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+MAX_JSON_DEPTH = 512
+
+
+class _JsonRefused(ValueError):
+    pass
+
+
+def is_json_media_type(media_type: str) -> bool:
+    """True for ``application/json`` and any ``+json`` structured syntax suffix (RFC 6839 §3.1)."""
+    return media_type == "application/json" or (media_type.endswith("+json") and "/" in media_type)
+
+
+def parse_json(content: bytes) -> tuple[Any, str | None]:
+    """Parse ``content`` as JSON.
+
+    Returns ``(value, None)`` on success or ``(None, reason)`` when it is refused: invalid UTF-8,
+    invalid syntax (with line and column), NaN or Infinity, a number out of the double range, an
+    integer over Python's digit limit, or nesting deeper than ``MAX_JSON_DEPTH``. Duplicate keys keep
+    the last value. Never raises.
+    """
+    if not content:
+        return None, "empty content"
+    try:
+        text = content.decode("utf-8")  # RFC 8259 §8.1: UTF-8 only, not UTF-16/32 guessing
+    except UnicodeDecodeError:
+        return None, "invalid UTF-8"
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _JsonRefused as exc:
+        return None, str(exc)
+    except json.JSONDecodeError as exc:
+        return None, f"invalid syntax: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    except RecursionError:
+        return None, f"nesting deeper than {MAX_JSON_DEPTH}"
+    except ValueError as exc:  # int() past sys.get_int_max_str_digits()
+        return None, f"an integer has more than {sys.get_int_max_str_digits()} digits ({exc})"
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        return None, f"nesting deeper than {MAX_JSON_DEPTH}"
+    return value, None
+
+
+def _refuse_constant(name: str) -> float:
+    raise _JsonRefused(f"{name} is not valid JSON (RFC 8259 §6)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _JsonRefused(f"number out of range: {text[:40]}")
+    return value
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    # Iterative walk: the parsed value is already bounded by the parser's own recursion limit.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False

@@ -1,0 +1,107 @@
+"""Starting ``uvicorn app.main:app`` as a subprocess on a free loopback port, the way the README does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The options of the README's first command after ``--port``; tests/test_readme.py keeps them equal.
+DOCUMENTED_OPTIONS = ("--http", "httptools", "--no-proxy-headers")
+START_TIMEOUT_S = 15.0
+FORBIDDEN_LOG_WORDS = ("ERROR", "Traceback")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RunningServer:
+    """One uvicorn subprocess; its merged stdout/stderr is collected line by line in ``log``."""
+
+    def __init__(self, extra_options: tuple[str, ...], env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.options = self._options(extra_options)
+        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(self.port), *self.options]
+        self.log: list[str] = []
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._collect, daemon=True).start()
+        self._wait_until_listening()
+
+    @staticmethod
+    def _options(extra: tuple[str, ...]) -> tuple[str, ...]:
+        # A later --http replaces the documented one (click keeps the last value).
+        return (*DOCUMENTED_OPTIONS, *extra)
+
+    def _collect(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.log.append(line.rstrip("\n"))
+
+    def _wait_until_listening(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited with {self.process.returncode}: {self.log}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"uvicorn did not listen on port {self.port} within {START_TIMEOUT_S} s: {self.log}")
+
+    @contextmanager
+    def clean_log(self) -> Iterator[None]:
+        """Fail when the server writes ERROR or a traceback while the block runs."""
+        start = len(self.log)
+        yield
+        time.sleep(0.05)  # let the reader thread catch up with the last lines
+        bad = [line for line in self.log[start:] if any(word in line for word in FORBIDDEN_LOG_WORDS)]
+        assert not bad, f"server output holds errors: {bad}"
+        assert self.process.poll() is None, f"server died with {self.process.returncode}"
+
+    def stop(self) -> int:
+        """Stop the server by its PID (SIGTERM, then SIGKILL after 10 s); returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+class ServerPool:
+    """Servers shared across tests, keyed by their extra options."""
+
+    def __init__(self) -> None:
+        self._servers: dict[tuple[str, ...], RunningServer] = {}
+
+    def get(self, extra_options: tuple[str, ...]) -> RunningServer:
+        if extra_options not in self._servers:
+            self._servers[extra_options] = RunningServer(extra_options)
+        return self._servers[extra_options]
+
+    def stop_all(self) -> None:
+        for running in self._servers.values():
+            running.stop()

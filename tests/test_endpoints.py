@@ -1,0 +1,287 @@
+"""The echo endpoint in process, through httpx.ASGITransport (no HTTP parser involved)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import httpx
+import pytest
+
+from app.settings import Settings
+from tests.cases import DEFAULT_METHODS, OTHER_METHODS
+from tests.conftest import ClientFactory
+
+TEXT = "text/plain; charset=utf-8"
+
+
+def text_echo(method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
+    lines = [f"METHOD: {method}", f"TARGET: {target}", "HEADERS:", *(f"{n}: {v}" for n, v in headers), "", "BODY:"]
+    return "\n".join(lines).encode() + b"\n" + body
+
+
+@pytest.mark.parametrize("method", [m for m in (*DEFAULT_METHODS, *OTHER_METHODS) if m != "HEAD"])
+async def test_every_method_token_is_echoed_with_200(client: httpx.AsyncClient, method: str) -> None:
+    response = await client.request(method, "/any/path")
+    assert response.status_code == 200
+    assert response.content.startswith(f"METHOD: {method}\nTARGET: /any/path\n".encode())
+
+
+async def test_text_echo_matches_the_documented_format(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/hello/a%2Fb?x=1&x=2",
+        content=b"hi",
+        headers={"content-type": "application/x-www-form-urlencoded", "user-agent": "curl/8.5.0"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == TEXT
+    # What httpx put on the wire, in its order: the echo must list exactly these, Title-Cased.
+    sent = [(name.decode(), value.decode()) for name, value in response.request.headers.raw]
+    expected_headers = [("-".join(w.capitalize() for w in name.split("-")), value) for name, value in sent]
+    assert ("User-Agent", "curl/8.5.0") in expected_headers
+    assert response.content == text_echo("POST", "/hello/a%2Fb?x=1&x=2", expected_headers, b"hi")
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        pytest.param("/p%2Fq", "/p%2Fq", id="encoded-slash-kept"),
+        pytest.param("/bad%zz?v=%zz", "/bad%zz?v=%zz", id="invalid-percent-encoding"),
+        pytest.param("/r?k=1&k=2&k=3", "/r?k=1&k=2&k=3", id="repeated-query-keys"),
+        pytest.param("/b?empty=&flag&x=", "/b?empty=&flag&x=", id="blank-values"),
+        pytest.param("/", "/", id="root"),
+        pytest.param("/caf%C3%A9?q=%E2%9C%93", "/caf%C3%A9?q=%E2%9C%93", id="utf8-percent-encoded"),
+    ],
+)
+async def test_target_is_echoed_as_received(client: httpx.AsyncClient, target: str, expected: str) -> None:
+    text = await client.get(target)
+    assert text.content.split(b"\n")[1] == f"TARGET: {expected}".encode()
+    document = (await client.get(target, headers={"accept": "application/json"})).json()
+    assert document["target"] == expected
+
+
+async def test_repeated_fields_keep_their_order_and_lines(client: httpx.AsyncClient) -> None:
+    headers = [("x-dup", "one"), ("x-other", "mid"), ("x-dup", "two")]
+    response = await client.get("/", headers=headers)
+    lines = response.content.split(b"\n")
+    assert lines[-6:-3] == [b"X-Dup: one", b"X-Other: mid", b"X-Dup: two"]
+    document = (await client.get("/", headers=[*headers, ("accept", "application/json")])).json()
+    assert [pair for pair in document["headers"] if pair[0].startswith("x-")] == [list(h) for h in headers]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"plain text\n", id="text"),
+        pytest.param(bytes(range(256)) * 4, id="binary-all-bytes"),
+        pytest.param(b"\xff\xfe invalid \xc3\x28 utf-8", id="invalid-utf8"),
+        pytest.param(b"\r\n\r\nBODY:\nfake\n", id="looks-like-the-echo"),
+    ],
+)
+async def test_body_follows_body_line_byte_for_byte(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.put("/up", content=body)
+    assert response.status_code == 200
+    marker = response.content.index(b"\n\nBODY:\n") + len(b"\n\nBODY:\n")
+    assert response.content[marker:] == body
+    assert int(response.headers["content-length"]) == len(response.content)
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding"),
+    [
+        pytest.param("héllo ✓".encode(), "utf-8", id="utf8"),
+        pytest.param(bytes(range(256)), "base64", id="binary"),
+        pytest.param(b"", "utf-8", id="empty"),
+    ],
+)
+async def test_json_body_round_trips(client: httpx.AsyncClient, body: bytes, encoding: str) -> None:
+    document = (await client.post("/j?echo_format=json", content=body)).json()
+    echoed = document["body"]
+    assert echoed["encoding"] == encoding
+    import base64
+
+    decoded = echoed["value"].encode() if encoding == "utf-8" else base64.b64decode(echoed["value"])
+    assert decoded == body
+    assert echoed["size"] == len(body)
+    assert echoed["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+async def test_json_echo_has_every_documented_field(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/p%2Fq/caf%C3%A9?b=2&a=1&b=&bad=%FF",
+        content=b'{"k": [1, 2.5, "x"]}',
+        headers=[
+            ("content-type", "application/json"),
+            ("cookie", "s=1; t=2"),
+            ("cookie", "s=3"),
+            ("accept", "application/json"),
+        ],
+    )
+    assert response.headers["content-type"] == "application/json"
+    document = response.json()
+    assert list(document) == [
+        "method", "target", "path", "query_string", "query", "http_version", "scheme", "client", "server",
+        "headers", "cookies", "body", "json", "json_error", "form", "form_error", "hostname", "received_at",
+    ]  # fmt: skip
+    assert document["method"] == "POST"
+    assert document["target"] == "/p%2Fq/caf%C3%A9?b=2&a=1&b=&bad=%FF"
+    assert document["path"] == "/p/q/café"
+    assert document["query_string"] == "b=2&a=1&b=&bad=%FF"
+    assert document["query"] == {"b": ["2", ""], "a": ["1"], "bad": ["\ufffd"]}
+    assert document["http_version"] == "1.1"
+    assert document["scheme"] == "http"
+    assert document["client"] == {"ip": "127.0.0.1", "port": 123}  # httpx.ASGITransport's fixed peer
+    assert document["server"] == {"host": "echo.test", "port": None}
+    assert ["cookie", "s=3"] in document["headers"]
+    assert document["cookies"] == [["s", "1"], ["t", "2"], ["s", "3"]]
+    assert document["json"] == {"k": [1, 2.5, "x"]}
+    assert document["json_error"] is None
+    assert document["form"] is None
+    assert document["form_error"] is None
+    assert isinstance(document["hostname"], str)
+    assert document["hostname"]
+    assert document["received_at"].endswith("Z")
+    assert "T" in document["received_at"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected_type"),
+    [
+        pytest.param(None, TEXT, id="no-accept"),
+        pytest.param("*/*", TEXT, id="any"),
+        pytest.param("application/json", "application/json", id="json"),
+        pytest.param("text/plain, application/json;q=0.9", TEXT, id="text-preferred"),
+        pytest.param("application/json, text/plain;q=0.5", "application/json", id="json-preferred"),
+        pytest.param("application/json;q=abc", TEXT, id="unparsable"),
+    ],
+)
+async def test_accept_negotiation_picks_the_format(
+    client: httpx.AsyncClient, accept: str | None, expected_type: str
+) -> None:
+    headers = {} if accept is None else {"accept": accept}
+    response = await client.get("/n", headers=headers)
+    if accept is None:
+        response = await client.get("/n", headers={"accept": ""})  # httpx sends */* by default
+    assert response.headers["content-type"] == expected_type
+    assert response.headers["vary"] == "Accept"
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "expected_type"),
+    [
+        pytest.param("echo_format=json", "text/plain", "application/json", id="json-beats-accept"),
+        pytest.param("echo_format=text", "application/json", TEXT, id="text-beats-accept"),
+    ],
+)
+async def test_echo_format_overrides_accept(
+    client: httpx.AsyncClient, query: str, accept: str, expected_type: str
+) -> None:
+    response = await client.get(f"/f?{query}", headers={"accept": accept})
+    assert response.headers["content-type"] == expected_type
+
+
+async def test_invalid_echo_format_is_a_plain_400(client: httpx.AsyncClient) -> None:
+    response = await client.get("/f?echo_format=xml")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == TEXT
+    assert "echo_format='xml'" in response.text
+    assert "text, json" in response.text
+
+
+async def test_content_over_the_limit_gets_413(make_client: ClientFactory) -> None:
+    client = make_client(Settings(max_body_bytes=16))
+    at_limit = await client.post("/", content=b"x" * 16)
+    assert at_limit.status_code == 200
+    over = await client.post("/", content=b"x" * 17)
+    assert over.status_code == 413
+    assert over.headers["content-type"] == TEXT
+    assert "16 bytes" in over.text
+    assert "ECHO_MAX_BODY_BYTES" in over.text
+    assert over.headers["x-content-type-options"] == "nosniff"
+    again = await client.post("/", content=b"y")
+    assert again.status_code == 200
+
+
+async def test_content_over_the_limit_without_length_gets_413(make_client: ClientFactory) -> None:
+    client = make_client(Settings(max_body_bytes=16))
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(4):
+            yield b"12345"
+
+    response = await client.post("/", content=chunks())
+    assert response.status_code == 413
+
+
+async def test_streamed_content_without_length_is_echoed(client: httpx.AsyncClient) -> None:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for piece in (b"one,", b"two,", b"three"):
+            yield piece
+
+    response = await client.post("/s", content=chunks())
+    assert response.content.endswith(b"\nBODY:\none,two,three")
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/json"])
+async def test_head_has_the_length_of_its_own_echo_and_no_content(client: httpx.AsyncClient, accept: str) -> None:
+    head = await client.head("/h?x=1", headers={"accept": accept})
+    assert head.status_code == 200
+    assert head.content == b""
+    get = await client.get("/h?x=1", headers={"accept": accept})
+    assert head.headers["content-type"] == get.headers["content-type"]
+    if accept == "text/plain":
+        # The echo this HEAD would carry differs from GET's only in the method name.
+        assert int(head.headers["content-length"]) == len(get.content) + len("HEAD") - len("GET")
+    else:
+        assert int(head.headers["content-length"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers"),
+    [
+        pytest.param("GET", "/", {}, id="text"),
+        pytest.param("GET", "/", {"accept": "application/json"}, id="json"),
+        pytest.param("HEAD", "/", {}, id="head"),
+        pytest.param("GET", "/?echo_format=bad", {}, id="400"),
+    ],
+)
+async def test_every_response_carries_the_safety_fields(
+    client: httpx.AsyncClient, method: str, target: str, headers: dict[str, str]
+) -> None:
+    response = await client.request(method, target, headers=headers)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert "html" not in response.headers["content-type"]
+
+
+async def test_html_in_the_request_is_not_served_as_html(client: httpx.AsyncClient) -> None:
+    payload = "<script>alert(1)</script>"
+    response = await client.post("/", content=payload, headers={"accept": "text/html", "content-type": "text/html"})
+    assert response.headers["content-type"] == TEXT
+    assert payload.encode() in response.content
+
+
+async def test_unexpected_error_is_a_plain_500_without_traceback(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr("app.endpoints.text_echo", explode)
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    transport.raise_app_exceptions = False
+    response = await client.get("/")
+    assert response.status_code == 500
+    assert response.text == "500 Internal Server Error\n"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_json_document_is_always_valid_utf8(client: httpx.AsyncClient) -> None:
+    # A lone surrogate escape in the request JSON cannot be written as UTF-8: it must come back escaped.
+    response = await client.post(
+        "/?echo_format=json", content=b'{"s": "\\ud800"}', headers={"content-type": "application/json"}
+    )
+    response.content.decode("utf-8")  # raises if not UTF-8
+    assert json.loads(response.content)["json"] == {"s": "\ud800"}

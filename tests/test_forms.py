@@ -1,0 +1,128 @@
+"""Form content: urlencoded and multipart, parsed in memory, malformed input named not raised."""
+
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+import pytest
+
+from app.forms import parse_form
+
+BOUNDARY = "b0undary"
+
+
+def multipart(*parts: bytes, boundary: str = BOUNDARY, close: bool = True) -> bytes:
+    body = b"".join(b"--" + boundary.encode() + b"\r\n" + part + b"\r\n" for part in parts)
+    return body + (b"--" + boundary.encode() + b"--\r\n" if close else b"")
+
+
+def field_part(name: str, value: bytes) -> bytes:
+    return f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value
+
+
+def file_part(name: str, filename: str, content: bytes, content_type: str = "application/octet-stream") -> bytes:
+    disposition = f'Content-Disposition: form-data; name="{name}"; filename="{filename}"'
+    head = f"{disposition}\r\nContent-Type: {content_type}\r\n\r\n"
+    return head.encode() + content
+
+
+@pytest.mark.parametrize(
+    ("content", "fields"),
+    [
+        pytest.param(b"a=1&b=2&a=3", {"a": ["1", "3"], "b": ["2"]}, id="repeated"),
+        pytest.param(b"empty=&flag", {"empty": [""], "flag": [""]}, id="blank-values"),
+        pytest.param(b"q=hello+world%21", {"q": ["hello world!"]}, id="plus-and-percent"),
+        pytest.param(b"bad=%FF%zz", {"bad": ["\ufffd%zz"]}, id="not-utf8"),
+        pytest.param(b"", {}, id="empty"),
+    ],
+)
+def test_urlencoded(content: bytes, fields: dict[str, list[str]]) -> None:
+    form, error = parse_form("application/x-www-form-urlencoded", {}, content)
+    assert error is None
+    assert form == {"fields": fields, "files": []}
+
+
+def test_multipart_fields_and_files_without_file_bytes() -> None:
+    payload = bytes(range(256)) * 5000  # 1.2 MiB file part
+    content = multipart(
+        field_part("a", b"1"),
+        file_part("upload", "data.bin", payload),
+        field_part("a", "é".encode()),
+        field_part("empty", b""),
+    )
+    form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, content)
+    assert error is None
+    assert form == {
+        "fields": {"a": ["1", "é"], "empty": [""]},
+        "files": [
+            {
+                "name": "upload",
+                "filename": "data.bin",
+                "content_type": "application/octet-stream",
+                "size": len(payload),
+                "sha256": hashlib.sha256(payload).hexdigest(),
+            }
+        ],
+    }
+
+
+def test_multipart_with_thousands_of_parts() -> None:
+    content = multipart(*(field_part(f"f{i}", b"v") for i in range(3000)))
+    form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, content)
+    assert error is None
+    assert form is not None
+    assert len(form["fields"]) == 3000
+
+
+@pytest.mark.parametrize(
+    ("params", "content", "reason"),
+    [
+        pytest.param({}, multipart(field_part("a", b"1")), "without a boundary", id="no-boundary"),
+        pytest.param({"boundary": BOUNDARY}, b"garbage without boundary", "malformed multipart", id="garbage"),
+        pytest.param(
+            {"boundary": BOUNDARY}, multipart(field_part("a", b"1"), close=False)[:-2], "no closing", id="truncated"
+        ),
+        pytest.param({"boundary": "x" * 300}, b"--", "malformed multipart", id="boundary-too-long"),
+    ],
+)
+def test_malformed_multipart_is_named(params: dict[str, str], content: bytes, reason: str) -> None:
+    form, error = parse_form("multipart/form-data", params, content)
+    assert form is None
+    assert error is not None
+    assert reason in error
+
+
+def test_other_media_types_are_not_forms() -> None:
+    assert parse_form("application/json", {}, b"a=1") == (None, None)
+
+
+async def test_multipart_through_the_app(client: httpx.AsyncClient) -> None:
+    payload = b"\xff\x00" * 600_000  # 1.2 MB, not UTF-8
+    response = await client.post(
+        "/upload?echo_format=json",
+        data={"title": "report"},
+        files={"file": ("r.bin", payload, "application/x-thing")},
+    )
+    document = response.json()
+    assert document["form_error"] is None
+    assert document["form"]["fields"] == {"title": ["report"]}
+    assert document["form"]["files"] == [
+        {
+            "name": "file",
+            "filename": "r.bin",
+            "content_type": "application/x-thing",
+            "size": len(payload),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+        }
+    ]
+    assert document["body"]["encoding"] == "base64"  # the raw content is still echoed
+
+
+async def test_malformed_form_through_the_app_is_not_a_500(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/?echo_format=json", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"}
+    )
+    assert response.status_code == 200
+    assert response.json()["form"] is None
+    assert "malformed multipart" in response.json()["form_error"]

@@ -43,7 +43,8 @@ class RunningServer:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        threading.Thread(target=self._collect, daemon=True).start()
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
         self._wait_until_listening()
 
     @staticmethod
@@ -88,6 +89,9 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._reader.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return self.process.returncode
 
 

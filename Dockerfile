@@ -1,0 +1,28 @@
+# asgi-echo image: uvicorn is the entrypoint; server defaults live in UVICORN_* variables so that
+# `docker run IMAGE --workers 4` appends flags and `-e UVICORN_PORT=8080` moves the port.
+FROM python:3.12-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+# Dependencies before code: this layer stays cached while app/ changes.
+COPY requirements.txt /tmp/requirements.txt
+RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
+
+FROM python:3.12-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    UVICORN_HOST=0.0.0.0 \
+    UVICORN_PORT=5000 \
+    UVICORN_HTTP=httptools \
+    UVICORN_PROXY_HEADERS=false \
+    UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN=8
+RUN groupadd --system --gid 10001 echo \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin echo
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /srv
+COPY app/ app/
+USER 10001:10001
+EXPOSE 5000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('UVICORN_PORT', '5000') + '/', timeout=2)"]
+ENTRYPOINT ["uvicorn", "app.main:app"]

@@ -1,0 +1,43 @@
+"""The README's promises that code can check: its commands and its JSON field table."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.servers import DOCUMENTED_OPTIONS, ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def command_after(comment: str) -> str:
+    match = re.search(rf"^# {comment}\n(.+)$", README, re.MULTILINE)
+    assert match, f"README has no command under '# {comment}'"
+    return match.group(1)
+
+
+def test_run_command_uses_the_options_the_server_tests_use() -> None:
+    command = command_after("Run the server on port 5000")
+    assert command.endswith("uvicorn app.main:app --port 5000 " + " ".join(DOCUMENTED_OPTIONS))
+    assert "pip install -r requirements.txt" in command
+
+
+def test_test_command_installs_dev_requirements_and_runs_pytest() -> None:
+    command = command_after("Run the tests")
+    assert "pip install -r requirements-dev.txt" in command
+    assert command.endswith("python -m pytest")
+
+
+def test_dockerfile_sets_the_documented_options() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "UVICORN_HTTP=httptools" in dockerfile
+    assert "UVICORN_PROXY_HEADERS=false" in dockerfile
+    assert DOCUMENTED_OPTIONS == ("--http", "httptools", "--no-proxy-headers")
+
+
+async def test_every_json_field_is_documented_and_no_other(client: httpx.AsyncClient) -> None:
+    section = README.split("## The JSON echo", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", section, re.MULTILINE)
+    document = (await client.get("/?echo_format=json")).json()
+    assert documented == list(document)

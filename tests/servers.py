@@ -61,6 +61,7 @@ class RunningServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"uvicorn exited with {self.process.returncode}: {self.log}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()

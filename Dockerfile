@@ -24,5 +24,5 @@ COPY app/ app/
 USER 10001:10001
 EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('UVICORN_PORT', '5000') + '/', timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('UVICORN_PORT', '5000') + '/_echo/health', timeout=2)"]
 ENTRYPOINT ["uvicorn", "app.main:app"]

@@ -6,7 +6,7 @@ traceback ever reaches a client (Starlette's ``debug`` stays off).
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,7 +14,6 @@ from starlette.responses import PlainTextResponse, Response
 
 from app.responses import SAFETY_FIELDS
 
-logger = logging.getLogger("asgi_echo")
 
 
 class EchoError(Exception):
@@ -42,9 +41,14 @@ class InvalidControl(EchoError):
     """An ``echo_*`` control has an unknown name or an invalid value (400)."""
 
 
-def plain_error(status: int, message: str) -> Response:
-    """Build the one error shape: ``text/plain`` body ``message`` plus a newline, safety fields set."""
-    return PlainTextResponse(f"{status} {message}\n", status_code=status, headers=dict(SAFETY_FIELDS))
+def plain_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """Build the one error shape: ``text/plain`` body ``message`` plus a newline, safety fields set.
+
+    ``headers`` adds fields the status calls for, e.g. ``Allow`` on a 405 (RFC 9110 §15.5.6).
+    """
+    return PlainTextResponse(
+        f"{status} {message}\n", status_code=status, headers={**(headers or {}), **dict(SAFETY_FIELDS)}
+    )
 
 
 async def echo_error_handler(request: Request, exc: Exception) -> Response:
@@ -56,7 +60,7 @@ async def echo_error_handler(request: Request, exc: Exception) -> Response:
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
     """Map Starlette's own ``HTTPException`` to the same plain shape."""
     assert isinstance(exc, HTTPException)
-    return plain_error(exc.status_code, exc.detail)
+    return plain_error(exc.status_code, exc.detail, exc.headers)
 
 
 async def server_error_handler(request: Request, exc: Exception) -> Response:

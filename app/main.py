@@ -6,10 +6,11 @@ import sys
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from app.endpoints import EchoEndpoint
 from app.errors import EchoError, echo_error_handler, http_exception_handler, server_error_handler
+from app.service import health
 from app.settings import Settings, SettingsError
 
 
@@ -22,7 +23,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = Settings.from_environ() if settings is None else settings
     echo = EchoEndpoint(settings)
     app = Starlette(
-        routes=[Route("/{target:path}", echo, name="echo")],
+        routes=[
+            # The reserved prefix is mounted first: its paths are never echoed (404/405 instead).
+            Mount(settings.prefix, routes=[Route("/health", health, methods=["GET"], name="health")]),
+            Route("/{target:path}", echo, name="echo"),
+        ],
         exception_handlers={
             EchoError: echo_error_handler,
             HTTPException: http_exception_handler,

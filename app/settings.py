@@ -27,6 +27,8 @@ class Settings:
 
     #: Largest request content echoed, in bytes; past it the answer is 413 (RFC 9110 §15.5.14).
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    #: Path prefix of the server's own endpoints (health, config, metrics); never echoed.
+    prefix: str = "/_echo"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:

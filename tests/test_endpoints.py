@@ -285,3 +285,23 @@ async def test_json_document_is_always_valid_utf8(client: httpx.AsyncClient) -> 
     )
     response.content.decode("utf-8")  # raises if not UTF-8
     assert json.loads(response.content)["json"] == {"s": "\ud800"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        pytest.param("GET", "/_echo/health", 200, id="health"),
+        pytest.param("HEAD", "/_echo/health", 200, id="health-head"),
+        pytest.param("POST", "/_echo/health", 405, id="wrong-method"),
+        pytest.param("GET", "/_echo/unknown", 404, id="unknown"),
+    ],
+)
+async def test_reserved_prefix_is_not_echoed(client: httpx.AsyncClient, method: str, path: str, status: int) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == status
+    assert b"METHOD:" not in response.content
+    assert response.headers["x-content-type-options"] == "nosniff"
+    if status == 200 and method == "GET":
+        assert response.text == "ok\n"
+    if status == 405:
+        assert response.headers["allow"] == "GET, HEAD"

@@ -15,7 +15,6 @@ from starlette.responses import PlainTextResponse, Response
 from app.responses import SAFETY_FIELDS
 
 
-
 class EchoError(Exception):
     """A request the server refuses; ``status`` is the HTTP status, ``message`` the plain reason."""
 

@@ -13,6 +13,7 @@ from app.body import declared_length, read_body
 from app.controls import Controls, applied_field, has_controls, parse_controls
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
+from app.errors import ConnectNotEchoed
 from app.negotiation import EchoFormat, format_from_accept
 from app.observe import REQUEST_ID_KEY
 from app.responses import RawFields, send_parts
@@ -30,6 +31,7 @@ class EchoEndpoint:
     """Answer any request with what it carried: text by default, JSON when asked, shaped by controls.
 
     Raises (mapped to plain responses in ``app.errors``):
+        ConnectNotEchoed: the method is CONNECT (501).
         ContentTooLarge / StreamTooLarge: the content exceeds its ceiling (413).
         InvalidControl: an unknown or invalid ``echo_*`` / ``X-Echo-*`` control (400).
     """
@@ -43,6 +45,8 @@ class EchoEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at = datetime.now(UTC)
+        if scope["method"] == "CONNECT":
+            raise ConnectNotEchoed
         request = Request(scope, receive)
         controls = self._controls(scope)
         status = self._status(controls)

@@ -33,7 +33,8 @@ def test_dockerfile_sets_the_documented_options() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "UVICORN_HTTP=httptools" in dockerfile
     assert "UVICORN_PROXY_HEADERS=false" in dockerfile
-    assert DOCUMENTED_OPTIONS == ("--http", "httptools", "--no-proxy-headers")
+    assert "UVICORN_ACCESS_LOG=false" in dockerfile
+    assert DOCUMENTED_OPTIONS == ("--http", "httptools", "--no-proxy-headers", "--no-access-log")
 
 
 async def test_every_json_field_is_documented_and_no_other(client: httpx.AsyncClient) -> None:

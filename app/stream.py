@@ -50,8 +50,8 @@ async def stream_echo(
     """Send the request content back as the response content; return the bytes received.
 
     With a declared length the response carries the same ``Content-Length``; without one it is
-    chunked. Content past ``max_stream_bytes`` (only possible without a declared length) ends the
-    response there, so the client sees it short. HEAD, 204 and 304 read the content and send none.
+    chunked. Content past ``max_stream_bytes`` (only possible without a declared length) is not sent:
+    the response ends at the ceiling, so the client sees it short, and the server discards the rest. HEAD, 204 and 304 read the content and send none.
 
     Raises:
         StreamTooLarge: ``declared_length`` is over ``max_stream_bytes`` (before anything is sent).
@@ -72,8 +72,9 @@ async def stream_echo(
         chunk: bytes = message.get("body", b"")
         more_body = message.get("more_body", False)
         received += len(chunk)
-        if received > max_stream_bytes:
-            break
+        over = received - max_stream_bytes
+        if over > 0:
+            chunk, more_body = chunk[: len(chunk) - over], False  # send up to the ceiling, then end
         if chunk and send_content:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -208,3 +208,11 @@ async def test_max_delay_setting_is_the_ceiling(make_client: ClientFactory) -> N
     refused = await client.get("/?echo_delay=101")
     assert refused.status_code == 400
     assert "0-100" in refused.text
+
+
+async def test_stream_mode_in_process(client: httpx.AsyncClient) -> None:
+    response = await client.post("/?echo_mode=stream", content=b"\x00\x01raw", headers={"content-type": "image/png"})
+    assert response.content == b"\x00\x01raw"
+    assert response.headers["content-type"] == "image/png"
+    head = await client.head("/?echo_mode=stream")
+    assert head.content == b""

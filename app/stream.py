@@ -51,7 +51,8 @@ async def stream_echo(
 
     With a declared length the response carries the same ``Content-Length``; without one it is
     chunked. Content past ``max_stream_bytes`` (only possible without a declared length) is not sent:
-    the response ends at the ceiling, so the client sees it short, and the server discards the rest. HEAD, 204 and 304 read the content and send none.
+    the response ends at the ceiling, so the client sees it short, and the server discards the rest.
+    HEAD, 204 and 304 read the content and send none.
 
     Raises:
         StreamTooLarge: ``declared_length`` is over ``max_stream_bytes`` (before anything is sent).

@@ -83,7 +83,7 @@ async def test_preflight_allows_any_method_token(harness: Harness, method: str) 
     assert response.headers["access-control-max-age"] == "600"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.content == b""
-    assert f'"OPTIONS /api" 204 ' in lines[-1]
+    assert '"OPTIONS /api" 204 ' in lines[-1]
 
 
 async def test_plain_options_is_echoed(harness: Harness) -> None:

@@ -63,7 +63,9 @@ async def stream_echo(
     headers = [(b"content-type", content_type), *fields, *SAFETY_RAW]
     if declared_length is not None and status not in NO_CONTENT_STATUSES:
         headers.insert(1, (b"content-length", str(declared_length).encode("ascii")))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    # Receive before the response starts: the first receive() is what makes the server send
+    # `100 Continue` to a client that asked for it, and an interim response after the final one is void.
+    started = False
     received = 0
     more_body = True
     while more_body:
@@ -76,6 +78,9 @@ async def stream_echo(
         over = received - max_stream_bytes
         if over > 0:
             chunk, more_body = chunk[: len(chunk) - over], False  # send up to the ceiling, then end
+        if not started:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            started = True
         if chunk and send_content:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -31,24 +31,17 @@ class Body:
         return digest.hexdigest()
 
 
-def declared_length(request: Request) -> int | None:
-    """The ``Content-Length`` value in bytes, or None when absent or not a plain decimal (RFC 9112 §6.2)."""
-    raw = request.headers.get("content-length")
-    if raw is None or not raw.isdigit():
-        return None
-    return int(raw)
-
-
-async def read_body(request: Request, max_body_bytes: int) -> Body:
+async def read_body(request: Request, declared_length: int | None, max_body_bytes: int) -> Body:
     """Read the whole request content, at most ``max_body_bytes`` bytes.
+
+    ``declared_length`` is the request's ``Content-Length`` (None without one).
 
     Raises:
         ContentTooLarge: at once when ``Content-Length`` declares more than the ceiling (nothing is
             read, so no ``100 Continue`` is sent), else as soon as the bytes received cross it.
         starlette.requests.ClientDisconnect: the client went away before the content ended.
     """
-    declared = declared_length(request)
-    if declared is not None and declared > max_body_bytes:
+    if declared_length is not None and declared_length > max_body_bytes:
         raise ContentTooLarge(max_body_bytes)
     chunks: list[bytes] = []
     size = 0

@@ -93,8 +93,17 @@ def text_echo(facts: RequestFacts) -> list[bytes]:
     return [b"".join(lines), *facts.body.chunks]
 
 
-def json_echo(facts: RequestFacts, hostname: str) -> bytes:
-    """The JSON echo document, UTF-8 encoded; its fields are listed in the README."""
+def json_echo(
+    facts: RequestFacts,
+    hostname: str,
+    applied: dict[str, Any] | None = None,
+    instance: dict[str, str | None] | None = None,
+) -> bytes:
+    """The JSON echo document, UTF-8 encoded; its fields are listed in the README.
+
+    ``applied`` is what the response controls changed (``{}`` when nothing), ``instance`` the
+    Kubernetes pod facts (None outside Kubernetes).
+    """
     content = facts.body.joined()
     media_type, params = _content_type(facts)
     parsed_json, json_error = parse_json(content) if is_json_media_type(media_type) else (None, None)
@@ -111,13 +120,15 @@ def json_echo(facts: RequestFacts, hostname: str) -> bytes:
         "server": None if facts.server is None else {"host": facts.server[0], "port": facts.server[1]},
         "headers": [[name.decode("latin-1"), value.decode("latin-1")] for name, value in facts.headers],
         "cookies": cookie_pairs(facts.field_values(b"cookie")),
-        "body": _body_document(content, facts.body),
+        "body": body_document(facts.body, content),
         "json": parsed_json,
         "json_error": json_error,
         "form": form,
         "form_error": form_error,
         "hostname": hostname,
         "received_at": facts.received_at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "instance": instance,
+        "applied": applied or {},
     }
     return dump_json(document)
 
@@ -158,7 +169,10 @@ def _content_type(facts: RequestFacts) -> tuple[str, dict[str, str]]:
     }
 
 
-def _body_document(content: bytes, body: Body) -> dict[str, Any]:
+def body_document(body: Body, content: bytes | None = None) -> dict[str, Any]:
+    """The JSON echo's ``body`` object; ``content`` is ``body.joined()`` when the caller has it already."""
+    if content is None:
+        content = body.joined()
     try:
         value, encoding = content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

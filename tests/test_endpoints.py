@@ -123,6 +123,7 @@ async def test_json_echo_has_every_documented_field(client: httpx.AsyncClient) -
     assert list(document) == [
         "method", "target", "path", "query_string", "query", "http_version", "scheme", "client", "server",
         "headers", "cookies", "body", "json", "json_error", "form", "form_error", "hostname", "received_at",
+        "instance", "applied",
     ]  # fmt: skip
     assert document["method"] == "POST"
     assert document["target"] == "/p%2Fq/caf%C3%A9?b=2&a=1&b=&bad=%FF"

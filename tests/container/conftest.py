@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,6 +24,14 @@ from tests.servers import free_port
 PREFIX = f"asgi-echo-test-{os.getpid()}"
 IMAGE = f"localhost/{PREFIX}:latest"
 READY_TIMEOUT_S = 30.0
+
+
+CONTAINER_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the image tests after the fast suite (the issue's order), so quick failures show first."""
+    items.sort(key=lambda item: CONTAINER_TESTS in item.path.parents)
 
 
 @dataclass

@@ -184,7 +184,7 @@ class Podman:
         extra_env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
     ) -> Result:
-        """Run any command with podman's environment (podman-compose, hadolint...), bounded by ``timeout_s``."""
+        """Run any command (podman, podman-compose) with podman's environment, bounded by ``timeout_s``."""
         process = await asyncio.create_subprocess_exec(
             *args,
             stdout=asyncio.subprocess.PIPE,

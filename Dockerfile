@@ -17,6 +17,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     UVICORN_PORT=5000 \
     UVICORN_HTTP=httptools \
     UVICORN_PROXY_HEADERS=false \
+    UVICORN_ACCESS_LOG=false \
     UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN=8
 RUN groupadd --system --gid 10001 echo \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin echo

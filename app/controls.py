@@ -129,6 +129,8 @@ def parse_controls(
     if not raw:
         return Controls()
     single = {name: _single(name, values) for name, values in raw.items() if name != "header"}
+    if len(raw.get("header", ())) > MAX_HEADERS:
+        raise InvalidControl(f"echo_header is given {len(raw['header'])} times: at most {MAX_HEADERS}")
     statuses = _statuses(single["status"]) if "status" in single else ()
     sequence = _sequence(single.get("sequence"), statuses)
     content_type = single.get("content_type")

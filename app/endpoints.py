@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import UTC, datetime
+import time
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
@@ -13,6 +13,7 @@ from app.body import declared_length, read_body
 from app.controls import Controls, applied_field, has_controls, parse_controls
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
+from app.errors import ConnectNotEchoed
 from app.negotiation import EchoFormat, format_from_accept
 from app.observe import REQUEST_ID_KEY
 from app.responses import RawFields, send_parts
@@ -30,6 +31,7 @@ class EchoEndpoint:
     """Answer any request with what it carried: text by default, JSON when asked, shaped by controls.
 
     Raises (mapped to plain responses in ``app.errors``):
+        ConnectNotEchoed: the method is CONNECT (501).
         ContentTooLarge / StreamTooLarge: the content exceeds its ceiling (413).
         InvalidControl: an unknown or invalid ``echo_*`` / ``X-Echo-*`` control (400).
     """
@@ -42,7 +44,9 @@ class EchoEndpoint:
         self.echo_log = echo_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        received_at = datetime.now(UTC)
+        received_at_s = time.time()
+        if scope["method"] == "CONNECT":
+            raise ConnectNotEchoed
         request = Request(scope, receive)
         controls = self._controls(scope)
         status = self._status(controls)
@@ -67,7 +71,7 @@ class EchoEndpoint:
             body = await read_body(request, self.settings.max_body_bytes)
         except ClientDisconnect:
             return  # nobody is left to answer; not an error of ours
-        facts = RequestFacts.from_scope(scope, body, received_at)
+        facts = RequestFacts.from_scope(scope, body, received_at_s)
         if self.echo_log is not None:
             self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, "-"))
         if controls.delay_ms:
@@ -75,7 +79,7 @@ class EchoEndpoint:
         if controls.body is not None:
             content_type = (controls.content_type or "text/plain; charset=utf-8").encode("latin-1")
             parts = [controls.body]
-        elif self._echo_format(request, controls) == "json":
+        elif self._echo_format(scope, controls) == "json":
             content_type, parts = JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)]
             fields = [*fields, VARY_ACCEPT]
         else:
@@ -104,8 +108,8 @@ class EchoEndpoint:
         return self.sequences.next_status(controls.sequence, controls.statuses)
 
     @staticmethod
-    def _echo_format(request: Request, controls: Controls) -> EchoFormat:
+    def _echo_format(scope: Scope, controls: Controls) -> EchoFormat:
         if controls.format is not None:
             return controls.format
-        accept = request.headers.getlist("accept")
-        return format_from_accept(", ".join(accept) if accept else None)
+        accept = [value for name, value in scope["headers"] if name == b"accept"]
+        return format_from_accept(b", ".join(accept).decode("latin-1") if accept else None)

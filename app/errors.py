@@ -36,6 +36,17 @@ class ContentTooLarge(EchoError):
         )
 
 
+class ConnectNotEchoed(EchoError):
+    """CONNECT cannot be echoed: a 2xx answer opens a tunnel (RFC 9110 §9.3.6), so it gets 501."""
+
+    status = 501
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Not Implemented: CONNECT cannot be echoed, a 2xx answer would open a tunnel (RFC 9110 §9.3.6)"
+        )
+
+
 class InvalidControl(EchoError):
     """An ``echo_*`` control has an unknown name or an invalid value (400)."""
 

@@ -50,8 +50,9 @@ async def stream_echo(
     """Send the request content back as the response content; return the bytes received.
 
     With a declared length the response carries the same ``Content-Length``; without one it is
-    chunked. Content past ``max_stream_bytes`` (only possible without a declared length) ends the
-    response there, so the client sees it short. HEAD, 204 and 304 read the content and send none.
+    chunked. Content past ``max_stream_bytes`` (only possible without a declared length) is not sent:
+    the response ends at the ceiling, so the client sees it short, and the server discards the rest.
+    HEAD, 204 and 304 read the content and send none.
 
     Raises:
         StreamTooLarge: ``declared_length`` is over ``max_stream_bytes`` (before anything is sent).
@@ -62,7 +63,9 @@ async def stream_echo(
     headers = [(b"content-type", content_type), *fields, *SAFETY_RAW]
     if declared_length is not None and status not in NO_CONTENT_STATUSES:
         headers.insert(1, (b"content-length", str(declared_length).encode("ascii")))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    # Receive before the response starts: the first receive() is what makes the server send
+    # `100 Continue` to a client that asked for it, and an interim response after the final one is void.
+    started = False
     received = 0
     more_body = True
     while more_body:
@@ -72,8 +75,12 @@ async def stream_echo(
         chunk: bytes = message.get("body", b"")
         more_body = message.get("more_body", False)
         received += len(chunk)
-        if received > max_stream_bytes:
-            break
+        over = received - max_stream_bytes
+        if over > 0:
+            chunk, more_body = chunk[: len(chunk) - over], False  # send up to the ceiling, then end
+        if not started:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            started = True
         if chunk and send_content:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})

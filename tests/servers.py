@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The options of the README's first command after ``--port``; tests/test_readme.py keeps them equal.
-DOCUMENTED_OPTIONS = ("--http", "httptools", "--no-proxy-headers")
+DOCUMENTED_OPTIONS = ("--http", "httptools", "--no-proxy-headers", "--no-access-log")
 START_TIMEOUT_S = 15.0
 FORBIDDEN_LOG_WORDS = ("ERROR", "Traceback")
 
@@ -97,15 +97,16 @@ class RunningServer:
 
 
 class ServerPool:
-    """Servers shared across tests, keyed by their extra options."""
+    """Servers shared across tests, keyed by their extra options and environment."""
 
     def __init__(self) -> None:
-        self._servers: dict[tuple[str, ...], RunningServer] = {}
+        self._servers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], RunningServer] = {}
 
-    def get(self, extra_options: tuple[str, ...]) -> RunningServer:
-        if extra_options not in self._servers:
-            self._servers[extra_options] = RunningServer(extra_options)
-        return self._servers[extra_options]
+    def get(self, extra_options: tuple[str, ...], env: dict[str, str] | None = None) -> RunningServer:
+        key = (extra_options, tuple(sorted((env or {}).items())))
+        if key not in self._servers:
+            self._servers[key] = RunningServer(extra_options, env)
+        return self._servers[key]
 
     def stop_all(self) -> None:
         for running in self._servers.values():

@@ -305,4 +305,10 @@ async def test_reserved_prefix_is_not_echoed(client: httpx.AsyncClient, method: 
     if status == 200 and method == "GET":
         assert response.text == "ok\n"
     if status == 405:
-        assert response.headers["allow"] == "GET, HEAD"
+        assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}
+
+
+async def test_connect_gets_501_not_a_tunnel(client: httpx.AsyncClient) -> None:
+    response = await client.request("CONNECT", "/")
+    assert response.status_code == 501
+    assert "RFC 9110 §9.3.6" in response.text

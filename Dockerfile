@@ -15,10 +15,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     UVICORN_HOST=0.0.0.0 \
     UVICORN_PORT=5000 \
-    UVICORN_HTTP=httptools \
+    UVICORN_HTTP=app.protocol:EchoHttpToolsProtocol \
     UVICORN_PROXY_HEADERS=false \
     UVICORN_ACCESS_LOG=false \
-    UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN=8
+    UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN=8 \
+    UVICORN_LIMIT_CONCURRENCY=1000
 RUN groupadd --system --gid 10001 echo \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin echo
 COPY --from=build /opt/venv /opt/venv

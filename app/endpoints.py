@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 
-from app.body import read_body
+from app.body import Body, InflightBudget, read_body
 from app.controls import Controls, applied_field, may_hold_controls, parse_controls
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
@@ -43,6 +44,7 @@ class EchoEndpoint:
         self.instance = settings.instance.as_document()
         self.sequences = StatusSequences()
         self.echo_log = echo_log
+        self.budget = InflightBudget(settings.max_inflight_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at_s = time.time()
@@ -70,25 +72,37 @@ class EchoEndpoint:
             )
             return
         try:
-            body = await read_body(request, head.content_length, self.settings.max_body_bytes)
+            body = await read_body(request, head.content_length, self.settings.max_body_bytes, self.budget)
         except ClientDisconnect:
             return  # nobody is left to answer; not an error of ours
+        try:
+            content_type, parts, content_fields = self._content(scope, head, controls, applied, body, received_at_s)
+            if controls.delay_ms:
+                await asyncio.sleep(controls.delay_ms / 1000)
+            await send_parts(send, status, content_type, parts, head_only=head_only, fields=[*fields, *content_fields])
+        finally:
+            self.budget.release(body.size_bytes)
+
+    def _content(
+        self,
+        scope: Scope,
+        head: HeadFacts,
+        controls: Controls,
+        applied: dict[str, Any],
+        body: Body,
+        received_at_s: float,
+    ) -> tuple[bytes, list[bytes], RawFields]:
+        """The response's content type, content parts and the fields that go with them."""
+        control_fields = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers]
         facts = RequestFacts.from_scope(scope, body, received_at_s)
         if self.echo_log is not None:
             self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, "-"))
-        if controls.delay_ms:
-            await asyncio.sleep(controls.delay_ms / 1000)
         if controls.body is not None:
             content_type = (controls.content_type or "text/plain; charset=utf-8").encode("latin-1")
-            parts = [controls.body]
-        elif (controls.format or format_from_accept(head.accept)) == "json":
-            content_type, parts = JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)]
-            fields = [*fields, VARY_ACCEPT]
-        else:
-            content_type, parts = TEXT_TYPE, text_echo(facts)
-            fields = [*fields, VARY_ACCEPT]
-        fields = [*fields, *((name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers)]
-        await send_parts(send, status, content_type, parts, head_only=head_only, fields=fields)
+            return content_type, [controls.body], control_fields
+        if (controls.format or format_from_accept(head.accept)) == "json":
+            return JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)], [VARY_ACCEPT, *control_fields]
+        return TEXT_TYPE, text_echo(facts), [VARY_ACCEPT, *control_fields]
 
     def _controls(self, scope: Scope, head: HeadFacts) -> Controls:
         query_string: bytes = scope.get("query_string", b"")

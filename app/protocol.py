@@ -74,6 +74,9 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._raw_head_bytes = 0  # every byte received while the head is incomplete
         self._head_bytes = 0  # the head as the parser reported it: target and field lines
         self._refusal: tuple[int, str] | None = None
+        self._deferred_refusal: tuple[int, str] | None = None
+        self._between_messages = True  # no byte of the next request parsed yet
+        self._completed_in_chunk = 0  # requests completed while parsing the current chunk
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
         self._body_progress_at = 0.0
@@ -89,8 +92,12 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._deferred_refusal is not None:
+            return  # the parser stopped at bad bytes: nothing after them is read
         if not self._head_done:
             self._raw_head_bytes += len(data)
+        starts_message = self._between_messages
+        self._completed_in_chunk = 0
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -101,7 +108,9 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
                 self._unsupported_upgrade_warning()
             return
         except httptools.HttpParserError as exc:
-            self.refuse(*(self._refusal or _classify(exc, data)))
+            # Only a chunk that starts the refused request is known to begin with its method.
+            first_in_chunk = starts_message and self._completed_in_chunk == 0
+            self.refuse(*(self._refusal or _classify(exc, data if first_in_chunk else b"")))
             return
         if not self._head_done and self._raw_head_bytes > self.limits.max_header_bytes:
             self.refuse(431, self._head_too_large())
@@ -113,6 +122,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._between_messages = False
         self._head_done = False
         self._head_bytes = 0
         self._raw_head_bytes = 0
@@ -156,6 +166,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self._between_messages = True
+        self._completed_in_chunk += 1
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
@@ -163,14 +175,25 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
 
     # Refusals and timers -----------------------------------------------------------------------
 
+    def on_response_complete(self) -> None:
+        if self._deferred_refusal is not None and not self.pipeline:
+            self.refuse(*self._deferred_refusal)
+            return
+        super().on_response_complete()
+
     def refuse(self, status: int, message: str) -> None:
         """Answer ``status`` with a plain ``message``, ``Connection: close``, and close the connection.
 
-        When a request's app is already running it is told the client is gone (it sees
+        Bad bytes behind complete requests still being answered wait until those answers are sent.
+        When the refused request's app is already running it is told the client is gone (it sees
         ``http.disconnect``); when its response has started, the connection is only closed.
         """
         self._cancel_timers()
         cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and not cycle.more_body and not cycle.disconnected:
+            self._deferred_refusal = (status, message)
+            return
+        self._deferred_refusal = None
         answered = cycle is not None and cycle.response_started and not cycle.response_complete
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
@@ -232,15 +255,18 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer = self._body_timer = None
 
 
-def _classify(exc: httptools.HttpParserError, data: bytes) -> tuple[int, str]:
-    """Map a parser error to the status RFC 9110/9112 give it, with the parser's own words."""
+def _classify(exc: httptools.HttpParserError, request_start: bytes) -> tuple[int, str]:
+    """Map a parser error to the status RFC 9110/9112 give it, with the parser's own words.
+
+    ``request_start`` is the received chunk when it starts the refused request, else empty.
+    """
     reason = str(exc) or type(exc).__name__
     if reason == "Invalid HTTP version":
         return 505, "HTTP Version Not Supported: this server speaks HTTP/1.0 and 1.1"
     if "Transfer-Encoding" in reason and "invalid" in reason:
         return 501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)"
-    if isinstance(exc, httptools.HttpParserInvalidMethodError) and _TOKEN_SP.match(data):
-        method = data.split(b" ", 1)[0].decode("ascii")[:64]
+    if isinstance(exc, httptools.HttpParserInvalidMethodError) and _TOKEN_SP.match(request_start):
+        method = request_start.split(b" ", 1)[0].decode("ascii")[:64]
         return 501, (
             f"Not Implemented: the method {method} is unknown to the default parser; run uvicorn with "
             "--http h11 to echo any method token"

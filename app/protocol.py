@@ -77,6 +77,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._deferred_refusal: tuple[int, str] | None = None
         self._between_messages = True  # no byte of the next request parsed yet
         self._completed_in_chunk = 0  # requests completed while parsing the current chunk
+        self._eof = False  # the client half-closed its sending side
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
         self._body_progress_at = 0.0
@@ -90,6 +91,18 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
         super().connection_lost(exc)
+
+    def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
+        """The client sent FIN: keep writing when a complete request is still being answered.
+
+        A client may half-close after its request and still read the response (RFC 9112 §9.6);
+        asyncio closes the transport when this returns a false value.
+        """
+        self._eof = True
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and not cycle.more_body:
+            return True
+        return None
 
     def data_received(self, data: bytes) -> None:
         if self._deferred_refusal is not None:
@@ -180,6 +193,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self.refuse(*self._deferred_refusal)
             return
         super().on_response_complete()
+        if self._eof and not self.pipeline and not self.transport.is_closing():
+            self.transport.close()  # half-closed and answered: nothing more can come
 
     def refuse(self, status: int, message: str) -> None:
         """Answer ``status`` with a plain ``message``, ``Connection: close``, and close the connection.

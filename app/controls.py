@@ -258,6 +258,8 @@ def _mode(value: str) -> bool:
 def _check_combinations(controls: Controls) -> None:
     if controls.content_type is not None and controls.body is None:
         raise InvalidControl("echo_content_type needs echo_body (it sets the type of that body)")
+    if controls.format == "raw" and controls.body is not None:
+        raise InvalidControl("echo_format=raw sends the request back as received: it cannot be combined with body")
     if controls.stream and (controls.body is not None or controls.format is not None):
         raise InvalidControl(
             "echo_mode=stream sends the request content back: it cannot be combined with body or format"

@@ -19,6 +19,7 @@ from starlette.types import Scope
 from app.body import Body
 from app.forms import decode_pairs, group_pairs, parse_form
 from app.json_content import is_json_media_type, parse_json
+from app.wire import WIRE_EXTENSION, WireFacts, names_as_sent
 
 Field = tuple[bytes, bytes]
 
@@ -43,6 +44,7 @@ class RequestFacts:
     headers: list[Field]
     body: Body
     received_at_s: float
+    wire: WireFacts | None = None
 
     @classmethod
     def from_scope(cls, scope: Scope, body: Body, received_at_s: float) -> RequestFacts:
@@ -69,6 +71,7 @@ class RequestFacts:
             headers=list(scope["headers"]),
             body=body,
             received_at_s=received_at_s,
+            wire=scope.get("extensions", {}).get(WIRE_EXTENSION),
         )
 
     def field_values(self, name: bytes) -> list[bytes]:
@@ -82,16 +85,27 @@ def canonical_name(name: bytes) -> bytes:
     return b"-".join(word[:1].upper() + word[1:] for word in name.split(b"-"))
 
 
+NAMES_AS_SENT = b"NAMES: as sent\n"
+NAMES_TITLE_CASED = b"NAMES: Title-Case (the original case was not kept)\n"
+
+
 def text_echo(facts: RequestFacts) -> list[bytes]:
     """The text echo as parts to send in order: the head, then the content chunks untouched.
 
-    Shape (the classic tutorial's, plus ``TARGET``)::
+    Shape (the classic tutorial's, plus ``TARGET`` and ``NAMES``)::
 
-        METHOD: POST\\nTARGET: /p?x=1\\nHEADERS:\\nHost: h\\n...\\n\\nBODY:\\n<content bytes>
+        METHOD: POST\\nTARGET: /p?x=1\\nNAMES: as sent\\nHEADERS:\\nHost: h\\n...\\n\\nBODY:\\n<content bytes>
+
+    Field names are shown as the client sent them when the raw head was kept (``NAMES: as sent``),
+    else in canonical Title-Case (``NAMES: Title-Case ...``).
     """
-    lines = [b"METHOD: ", facts.method.encode("latin-1"), b"\nTARGET: ", facts.target, b"\nHEADERS:\n"]
-    for name, value in facts.headers:
-        lines += (canonical_name(name), b": ", value, b"\n")
+    sent = names_as_sent(facts.wire.raw_head, facts.headers) if facts.wire else None
+    lines = [b"METHOD: ", facts.method.encode("latin-1"), b"\nTARGET: ", facts.target, b"\n"]
+    lines.append(NAMES_TITLE_CASED if sent is None else NAMES_AS_SENT)
+    lines.append(b"HEADERS:\n")
+    names = sent if sent is not None else [canonical_name(name) for name, _ in facts.headers]
+    for name, (_, value) in zip(names, facts.headers, strict=True):
+        lines += (name, b": ", value, b"\n")
     lines.append(b"\nBODY:\n")
     return [b"".join(lines), *facts.body.chunks]
 
@@ -122,8 +136,11 @@ def json_echo(
         "client": None if facts.client is None else {"ip": facts.client[0], "port": facts.client[1]},
         "server": None if facts.server is None else {"host": facts.server[0], "port": facts.server[1]},
         "headers": [[name.decode("latin-1"), value.decode("latin-1")] for name, value in facts.headers],
+        "headers_as_sent": _headers_as_sent(facts),
+        "raw_head": facts.wire.raw_head.decode("latin-1") if facts.wire and facts.wire.raw_head else None,
+        "connection": _connection_document(facts),
         "cookies": cookie_pairs(facts.field_values(b"cookie")),
-        "body": body_document(facts.body, content),
+        "body": {**body_document(facts.body, content), **_framing_document(facts)},
         "json": parsed_json,
         "json_error": json_error,
         "form": form,
@@ -134,6 +151,39 @@ def json_echo(
         "applied": applied or {},
     }
     return dump_json(document)
+
+
+def _headers_as_sent(facts: RequestFacts) -> list[list[str]] | None:
+    sent = names_as_sent(facts.wire.raw_head, facts.headers) if facts.wire else None
+    if sent is None:
+        return None
+    return [
+        [name.decode("latin-1"), value.decode("latin-1")] for name, (_, value) in zip(sent, facts.headers, strict=True)
+    ]
+
+
+def _connection_document(facts: RequestFacts) -> dict[str, Any]:
+    wire = facts.wire
+    return {
+        "peer": None if facts.client is None else {"ip": facts.client[0], "port": facts.client[1]},
+        "local": None if facts.server is None else {"ip": facts.server[0], "port": facts.server[1]},
+        "request_index": wire.request_index if wire else None,
+        "pipelined": wire.pipelined if wire else None,
+        "tls": wire.tls if wire else None,
+    }
+
+
+def _framing_document(facts: RequestFacts) -> dict[str, Any]:
+    lengths = facts.field_values(b"content-length")
+    codings = b",".join(facts.field_values(b"transfer-encoding")).lower()
+    first_ms, last_ms = facts.wire.body_timing_ms() if facts.wire else (None, None)
+    return {
+        "declared_length": int(lengths[0]) if lengths and lengths[0].isdigit() else None,
+        "chunked": b"chunked" in codings,
+        "received_length": facts.body.size_bytes,
+        "first_byte_ms": first_ms,
+        "last_byte_ms": last_ms,
+    }
 
 
 def rfc3339(epoch_s: float) -> str:

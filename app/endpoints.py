@@ -14,7 +14,7 @@ from app.body import Body, InflightBudget, read_body
 from app.controls import Controls, applied_field, may_hold_controls, parse_controls
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
-from app.errors import ConnectNotEchoed
+from app.errors import ConnectNotEchoed, RawHeadUnavailable
 from app.head import HeadFacts, scan_head
 from app.negotiation import format_from_accept
 from app.observe import REQUEST_ID_KEY
@@ -25,6 +25,7 @@ from app.stream import stream_content_type, stream_echo
 
 TEXT_TYPE = b"text/plain; charset=utf-8"
 JSON_TYPE = b"application/json"
+MESSAGE_HTTP = b"message/http"  # RFC 9112 §10.1
 VARY_ACCEPT = (b"vary", b"Accept")
 NO_CONTROLS = Controls()
 
@@ -34,6 +35,7 @@ class EchoEndpoint:
 
     Raises (mapped to plain responses in ``app.errors``):
         ConnectNotEchoed: the method is CONNECT (501).
+        RawHeadUnavailable: ``echo_format=raw`` under a protocol that does not keep the raw head (400).
         ContentTooLarge / StreamTooLarge: the content exceeds its ceiling (413).
         InvalidControl: an unknown or invalid ``echo_*`` / ``X-Echo-*`` control (400).
     """
@@ -100,6 +102,10 @@ class EchoEndpoint:
         if controls.body is not None:
             content_type = (controls.content_type or "text/plain; charset=utf-8").encode("latin-1")
             return content_type, [controls.body], control_fields
+        if controls.format == "raw":
+            if facts.wire is None or not facts.wire.raw_head:
+                raise RawHeadUnavailable
+            return MESSAGE_HTTP, [facts.wire.raw_head, *body.chunks], control_fields
         if (controls.format or format_from_accept(head.accept)) == "json":
             return JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)], [VARY_ACCEPT, *control_fields]
         return TEXT_TYPE, text_echo(facts), [VARY_ACCEPT, *control_fields]

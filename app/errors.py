@@ -49,6 +49,16 @@ class ConnectNotEchoed(EchoError):
         )
 
 
+class RawHeadUnavailable(EchoError):
+    """``echo_format=raw`` where the request head was not kept as received (400)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "echo_format=raw needs the request head as received, which only the default protocol keeps "
+            "(uvicorn --http app.protocol:EchoHttpToolsProtocol; not h11, zttp or HTTP/2)"
+        )
+
+
 class ServerBusy(EchoError):
     """Request content in memory across all requests would pass ``ECHO_MAX_INFLIGHT_BYTES`` (503).
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 from app.errors import InvalidControl
 
-EchoFormat = Literal["text", "json"]
-FORMATS: tuple[EchoFormat, ...] = ("text", "json")
+EchoFormat = Literal["text", "json", "raw"]
+FORMATS: tuple[EchoFormat, ...] = ("text", "json", "raw")
 
 # RFC 9110 §12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
 _QVALUE = re.compile(r"(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)")
@@ -21,16 +21,15 @@ class _Unparsable(ValueError):
 
 
 def format_from_control(value: str) -> EchoFormat:
-    """Validate an ``echo_format`` value.
+    """Validate an ``echo_format`` value: ``text``, ``json`` or ``raw`` (the request as received).
 
     Raises:
-        InvalidControl: the value is not ``text`` or ``json``.
+        InvalidControl: any other value.
     """
-    if value == "json":
-        return "json"
-    if value == "text":
-        return "text"
-    raise InvalidControl(f"echo_format={value!r} is invalid: accepted values are text, json")
+    for echo_format in FORMATS:
+        if value == echo_format:
+            return echo_format
+    raise InvalidControl(f"echo_format={value!r} is invalid: accepted values are {', '.join(FORMATS)}")
 
 
 @functools.lru_cache(maxsize=512)

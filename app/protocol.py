@@ -12,7 +12,9 @@ image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirem
   chunked 501 (RFC 9112 §6.1), a method token the parser does not know 501 (RFC 9110 §9.1), and a
   1.1 request without exactly one Host 400 (RFC 9112 §3.2);
 - every refusal is a short plain message with the safety fields and ``Connection: close``, and the
-  connection is closed: bytes after a refused request are never answered as a new request.
+  connection is closed: bytes after a refused request are never answered as a new request;
+- each request's head exactly as received, with connection and body-timing facts, handed to the app
+  as the ``asgi_echo.wire`` scope extension (``app.wire``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from uvicorn.server import ServerState
 
 from app.responses import SAFETY_RAW
 from app.settings import Settings
+from app.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
 
 _TOKEN_SP = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
 
@@ -78,6 +81,11 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._between_messages = True  # no byte of the next request parsed yet
         self._completed_in_chunk = 0  # requests completed while parsing the current chunk
         self._eof = False  # the client half-closed its sending side
+        self._heads = HeadSplitter()
+        self._requests_seen = 0
+        self._now = 0.0  # loop time of the chunk being parsed
+        self._wire: WireFacts | None = None
+        self._tls: dict[str, Any] | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
         self._body_progress_at = 0.0
@@ -86,6 +94,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._tls = tls_facts(transport)
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -111,6 +120,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._raw_head_bytes += len(data)
         starts_message = self._between_messages
         self._completed_in_chunk = 0
+        self._now = self.loop.time()
+        self._heads.feed(data)
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -172,10 +183,26 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             hosts = sum(1 for name, _ in self.headers if name == b"host")
             if hosts != 1:
                 self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {hosts}")
+        self._requests_seen += 1
+        previous = self.cycle
+        self._wire = WireFacts(
+            raw_head=self._heads.heads.popleft() if self._heads.heads else b"",
+            request_index=self._requests_seen,
+            pipelined=previous is not None and not previous.response_complete,
+            head_end_s=self._now,
+            tls=self._tls,
+        )
+        # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
+        self.scope["extensions"] = {WIRE_EXTENSION: self._wire}  # type: ignore[dict-item]
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
-        self._body_progress_at = self.loop.time()
+        self._body_progress_at = self._now
+        wire = self._wire
+        if wire is not None:
+            if wire.first_byte_s is None:
+                wire.first_byte_s = self._now
+            wire.last_byte_s = self._now
         super().on_body(body)
 
     def on_message_complete(self) -> None:

@@ -60,7 +60,10 @@ def facts(**overrides: object) -> RequestFacts:
 
 def test_text_echo_keeps_content_chunks_unjoined() -> None:
     parts = text_echo(facts())
-    assert parts[0] == b"METHOD: POST\nTARGET: /p?x=1\nHEADERS:\nHost: h\nX-A: \xe9\n\nBODY:\n"
+    assert parts[0] == (
+        b"METHOD: POST\nTARGET: /p?x=1\nNAMES: Title-Case (the original case was not kept)\n"
+        b"HEADERS:\nHost: h\nX-A: \xe9\n\nBODY:\n"
+    )
     assert parts[1:] == [b"ab", b"cd"]
 
 

@@ -16,7 +16,16 @@ TEXT = "text/plain; charset=utf-8"
 
 
 def text_echo(method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
-    lines = [f"METHOD: {method}", f"TARGET: {target}", "HEADERS:", *(f"{n}: {v}" for n, v in headers), "", "BODY:"]
+    names = "NAMES: Title-Case (the original case was not kept)"  # in process: no raw head
+    lines = [
+        f"METHOD: {method}",
+        f"TARGET: {target}",
+        names,
+        "HEADERS:",
+        *(f"{n}: {v}" for n, v in headers),
+        "",
+        "BODY:",
+    ]
     return "\n".join(lines).encode() + b"\n" + body
 
 
@@ -122,7 +131,8 @@ async def test_json_echo_has_every_documented_field(client: httpx.AsyncClient) -
     document = response.json()
     assert list(document) == [
         "method", "target", "path", "query_string", "query", "http_version", "scheme", "client", "server",
-        "headers", "cookies", "body", "json", "json_error", "form", "form_error", "hostname", "received_at",
+        "headers", "headers_as_sent", "raw_head", "connection", "cookies", "body", "json", "json_error", "form",
+        "form_error", "hostname", "received_at",
         "instance", "applied",
     ]  # fmt: skip
     assert document["method"] == "POST"

@@ -20,7 +20,7 @@ TOKEN_CHARACTERS = "!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits
 tokens = st.text(TOKEN_CHARACTERS, min_size=1, max_size=12)
 field_values = st.binary(max_size=60).map(lambda raw: bytes(b for b in raw if b >= 0x20 and b != 0x7F).strip())
 path_segments = st.lists(st.binary(max_size=12), max_size=4).map(
-    lambda segments: "/" + "/".join("".join(f"%{b:02X}" if chr(b) not in string.ascii_letters else chr(b)
+    lambda segments: "/f/" + "/".join("".join(f"%{b:02X}" if chr(b) not in string.ascii_letters else chr(b)
                                             for b in segment) for segment in segments)
 )  # fmt: skip
 control_names = st.sampled_from(["status", "delay", "header", "body", "content_type", "mode", "format", "bogus"])

@@ -1,0 +1,167 @@
+"""The request as it crossed the wire: each head's exact bytes, and facts about connection and body timing.
+
+``HeadSplitter`` cuts one connection's byte stream into request heads, skipping each body by its framing
+(RFC 9112 §6: ``Content-Length``, or chunked coding to its last chunk and trailer section), so pipelined
+and kept-alive requests each get their own head. The protocol (``app.protocol``) feeds it the same
+bytes it gives the parser and hands each request a ``WireFacts`` in the ASGI scope's ``extensions``
+under ``WIRE_EXTENSION``. Malformed framing needs no care here: the parser refuses it and the
+connection closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+#: Key of our ASGI scope extension (``scope["extensions"][WIRE_EXTENSION]``).
+WIRE_EXTENSION = "asgi_echo.wire"
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r]*chunked", re.IGNORECASE)
+_HEAD, _FIXED, _CHUNK_SIZE, _CHUNK_DATA, _TRAILER, _STOPPED = range(6)
+_MAX_LINE_BYTES = 64 * 1024
+
+
+@dataclass(slots=True)
+class WireFacts:
+    """One request as received. Times are ``loop.time()`` seconds; the protocol fills in the body fields
+    while the content arrives, so read them after reading the body."""
+
+    raw_head: bytes
+    request_index: int
+    pipelined: bool
+    head_end_s: float
+    tls: dict[str, Any] | None = None
+    first_byte_s: float | None = None
+    last_byte_s: float | None = None
+
+    def body_timing_ms(self) -> tuple[float | None, float | None]:
+        """(first, last) content byte arrival in milliseconds after the end of the head, or None."""
+        if self.first_byte_s is None or self.last_byte_s is None:
+            return None, None
+        return _ms(self.first_byte_s - self.head_end_s), _ms(self.last_byte_s - self.head_end_s)
+
+
+def _ms(seconds: float) -> float:
+    return round(max(seconds, 0.0) * 1000, 3)
+
+
+class HeadSplitter:
+    """Finds request heads in a connection's byte stream; complete heads wait in ``heads``, in order."""
+
+    def __init__(self) -> None:
+        self.heads: deque[bytes] = deque()
+        self._state = _HEAD
+        self._buffer = bytearray()  # an incomplete head, or an incomplete chunk-size or trailer line
+        self._remaining = 0  # bytes left of a fixed-length body or of a chunk with its CRLF
+
+    def feed(self, data: bytes) -> None:
+        """Consume the next bytes of the stream. Framing it cannot follow stops it for good (the parser
+        refuses such a request and the connection closes)."""
+        position, end = 0, len(data)
+        while position < end and self._state != _STOPPED:
+            if self._state == _HEAD:
+                position = self._head(data, position)
+            elif self._state in (_FIXED, _CHUNK_DATA):
+                taken = min(self._remaining, end - position)
+                position += taken
+                self._remaining -= taken
+                if self._remaining == 0:
+                    self._state = _HEAD if self._state == _FIXED else _CHUNK_SIZE
+            else:
+                position = self._line(data, position)
+
+    def _head(self, data: bytes, position: int) -> int:
+        if not self._buffer:
+            while data.startswith(b"\r\n", position):  # empty lines before a request line (RFC 9112 §2.2)
+                position += 2
+            if position >= len(data):
+                return position
+            found = data.find(b"\r\n\r\n", position)
+            if found >= 0:
+                self._complete_head(data[position : found + 4])
+                return found + 4
+            self._buffer += data[position:]
+            return len(data)
+        searched = max(len(self._buffer) - 3, 0)
+        self._buffer += data[position:]
+        found = self._buffer.find(b"\r\n\r\n", searched)
+        if found < 0:
+            return len(data)
+        head = bytes(self._buffer[: found + 4])
+        consumed = len(head) - (len(self._buffer) - (len(data) - position))
+        self._buffer.clear()
+        self._complete_head(head)
+        return position + consumed
+
+    def _complete_head(self, head: bytes) -> None:
+        self.heads.append(head)
+        if _CHUNKED.search(head):
+            self._state = _CHUNK_SIZE
+            return
+        length = _CONTENT_LENGTH.search(head)
+        self._remaining = int(length.group(1)) if length else 0
+        self._state = _FIXED if self._remaining else _HEAD
+
+    def _line(self, data: bytes, position: int) -> int:
+        found = data.find(b"\r\n", position)
+        if found < 0:
+            self._buffer += data[position:]
+            if len(self._buffer) > _MAX_LINE_BYTES:
+                self._stop()
+            return len(data)
+        line = bytes(self._buffer) + data[position:found]
+        self._buffer.clear()
+        if self._state == _CHUNK_SIZE:
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                self._stop()
+                return len(data)
+            if size:
+                self._state, self._remaining = _CHUNK_DATA, size + 2
+            else:
+                self._state = _TRAILER
+        elif not line:  # the empty line ending the trailer section ends the message
+            self._state = _HEAD
+        return found + 2
+
+    def _stop(self) -> None:
+        self._state = _STOPPED
+        self._buffer.clear()
+
+
+def tls_facts(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
+    """TLS version, cipher and ALPN protocol of a connection, or None without TLS.
+
+    SNI is not available: uvicorn sets no ``sni_callback``, and the server side of an ``SSLObject``
+    does not keep the name (``server_hostname`` is None there).
+    """
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    cipher = ssl_object.cipher()
+    return {
+        "version": ssl_object.version(),
+        "cipher": cipher[0] if cipher else None,
+        "sni": None,
+        "alpn": ssl_object.selected_alpn_protocol(),
+    }
+
+
+def names_as_sent(raw_head: bytes, headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
+    """The field names of ``raw_head`` in their original case, one per entry of ``headers``.
+
+    ``headers`` are the server's (lowercased) pairs for the same request. Returns None when the head
+    is absent or its field lines do not match them one to one (nothing is then claimed as sent).
+    """
+    if not raw_head:
+        return None
+    lines = raw_head[:-4].split(b"\r\n")[1:]
+    names = [line.split(b":", 1)[0] for line in lines]
+    if len(names) != len(headers) or any(name.lower() != sent[0] for name, sent in zip(names, headers, strict=True)):
+        return None
+    return names

@@ -57,8 +57,10 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
             Exception: server_error_handler,
         },
     )
-    # `OPTIONS *` and absolute-form targets (RFC 9112 §3.2.4, §3.2.2) match no path route: echo them too.
+    # `OPTIONS *` and absolute-form targets (RFC 9112 §3.2.4, §3.2.2) match no path route, nor do paths
+    # holding a newline (the route pattern's `.` stops there): echo them too, and never redirect.
     app.router.default = echo
+    app.router.redirect_slashes = False
     return app
 
 

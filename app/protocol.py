@@ -35,6 +35,7 @@ from app.responses import SAFETY_RAW
 from app.settings import Settings
 from app.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
 
+LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
 _TOKEN_SP = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
 
 
@@ -81,6 +82,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._between_messages = True  # no byte of the next request parsed yet
         self._completed_in_chunk = 0  # requests completed while parsing the current chunk
         self._eof = False  # the client half-closed its sending side
+        self._lingering: TimerHandle | None = None  # set while discarding input after a refusal
         self._heads = HeadSplitter()
         self._requests_seen = 0
         self._now = 0.0  # loop time of the chunk being parsed
@@ -97,10 +99,6 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._tls = tls_facts(transport)
         self._arm_head_timer()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_timers()
-        super().connection_lost(exc)
-
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
         """The client sent FIN: keep writing when a complete request is still being answered.
 
@@ -108,14 +106,16 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         asyncio closes the transport when this returns a false value.
         """
         self._eof = True
+        if self._lingering is not None:
+            return None  # refused and answered: the client is done too, close now
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete and not cycle.more_body:
             return True
         return None
 
     def data_received(self, data: bytes) -> None:
-        if self._deferred_refusal is not None:
-            return  # the parser stopped at bad bytes: nothing after them is read
+        if self._deferred_refusal is not None or self._lingering is not None:
+            return  # refused: nothing after the bad bytes is parsed
         if not self._head_done:
             self._raw_head_bytes += len(data)
         starts_message = self._between_messages
@@ -252,7 +252,17 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             lines = b"".join(name + b": " + value + b"\r\n" for name, value in fields)
             self.transport.write(STATUS_LINE[status] + lines + b"\r\n" + content)
         self.logger.warning("Refused a request from %s: %d %s", _peer(self.client), status, message)
-        self.transport.close()
+        self._linger()
+
+    def _linger(self) -> None:
+        # Lingering close (RFC 9112 §9.6): closing while the client still sends would make the kernel
+        # answer with RST, which can destroy the response before the client reads it. Send FIN, discard
+        # what still arrives for a moment, then close.
+        if self.transport.is_closing() or not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self._lingering = self.loop.call_later(LINGER_S, self.transport.close)
 
     def _stop(self, status: int, message: str) -> None:
         self._refusal = (status, message)
@@ -295,6 +305,12 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             if timer is not None:
                 timer.cancel()
         self._head_timer = self._body_timer = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
+        self._cancel_timers()
+        super().connection_lost(exc)
 
 
 def _classify(exc: httptools.HttpParserError, request_start: bytes) -> tuple[int, str]:

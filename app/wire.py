@@ -76,8 +76,10 @@ class HeadSplitter:
 
     def _head(self, data: bytes, position: int) -> int:
         if not self._buffer:
-            while data.startswith(b"\r\n", position):  # empty lines before a request line (RFC 9112 §2.2)
-                position += 2
+            # Empty lines before a request line are ignored (RFC 9112 §2.2); a request line never starts
+            # with CR or LF, so skipping them byte by byte also copes with a CRLF split across reads.
+            while position < len(data) and data[position] in b"\r\n":
+                position += 1
             if position >= len(data):
                 return position
             found = data.find(b"\r\n\r\n", position)
@@ -107,6 +109,10 @@ class HeadSplitter:
         self._state = _FIXED if self._remaining else _HEAD
 
     def _line(self, data: bytes, position: int) -> int:
+        if self._buffer.endswith(b"\r") and data.startswith(b"\n", position):  # CRLF split across reads
+            line = bytes(self._buffer[:-1])
+            self._buffer.clear()
+            return self._end_line(line, position + 1, len(data))
         found = data.find(b"\r\n", position)
         if found < 0:
             self._buffer += data[position:]
@@ -115,19 +121,22 @@ class HeadSplitter:
             return len(data)
         line = bytes(self._buffer) + data[position:found]
         self._buffer.clear()
+        return self._end_line(line, found + 2, len(data))
+
+    def _end_line(self, line: bytes, position: int, end: int) -> int:
         if self._state == _CHUNK_SIZE:
             try:
                 size = int(line.split(b";", 1)[0].strip(), 16)
             except ValueError:
                 self._stop()
-                return len(data)
+                return end
             if size:
                 self._state, self._remaining = _CHUNK_DATA, size + 2
             else:
                 self._state = _TRAILER
         elif not line:  # the empty line ending the trailer section ends the message
             self._state = _HEAD
-        return found + 2
+        return position
 
     def _stop(self) -> None:
         self._state = _STOPPED

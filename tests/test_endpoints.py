@@ -322,3 +322,10 @@ async def test_connect_gets_501_not_a_tunnel(client: httpx.AsyncClient) -> None:
     response = await client.request("CONNECT", "/")
     assert response.status_code == 501
     assert "RFC 9110 §9.3.6" in response.text
+
+
+@pytest.mark.parametrize("target", ["/f/%0A/", "/a%0Ab", "/trailing/", "/%0D%0A"])
+async def test_odd_paths_are_echoed_never_redirected(client: httpx.AsyncClient, target: str) -> None:
+    response = await client.get(target)
+    assert response.status_code == 200
+    assert f"TARGET: {target}\n".encode() in response.content

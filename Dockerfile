@@ -23,6 +23,7 @@ WORKDIR /srv
 COPY app/ app/
 USER 10001:10001
 EXPOSE 5000
+# With UVICORN_SSL_CERTFILE set the server speaks TLS only: check over https, without verifying (local process).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('UVICORN_PORT', '5000') + '/_echo/health', timeout=2)"]
+    CMD ["python", "-c", "import os, ssl, urllib.request; tls = bool(os.environ.get('UVICORN_SSL_CERTFILE')); urllib.request.urlopen(('https' if tls else 'http') + '://127.0.0.1:' + os.environ.get('UVICORN_PORT', '5000') + '/_echo/health', timeout=2, context=ssl._create_unverified_context() if tls else None)"]
 ENTRYPOINT ["uvicorn", "app.main:app"]

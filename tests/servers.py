@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,15 +97,17 @@ class RunningServer:
 
 
 class ServerPool:
-    """Servers shared across tests, keyed by their extra options."""
+    """Servers shared across tests, keyed by their extra options and extra environment variables."""
 
     def __init__(self) -> None:
-        self._servers: dict[tuple[str, ...], RunningServer] = {}
+        self._servers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], RunningServer] = {}
 
-    def get(self, extra_options: tuple[str, ...]) -> RunningServer:
-        if extra_options not in self._servers:
-            self._servers[extra_options] = RunningServer(extra_options)
-        return self._servers[extra_options]
+    def get(self, extra_options: tuple[str, ...], env: Mapping[str, str] | None = None) -> RunningServer:
+        """The running server for these options and variables (``UVICORN_SSL_CERTFILE``...), started on first use."""
+        key = (extra_options, tuple(sorted((env or {}).items())))
+        if key not in self._servers:
+            self._servers[key] = RunningServer(extra_options, dict(env or {}))
+        return self._servers[key]
 
     def stop_all(self) -> None:
         for running in self._servers.values():

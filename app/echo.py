@@ -42,11 +42,14 @@ class RequestFacts:
     server: tuple[str, int | None] | None
     headers: list[Field]
     body: Body
-    received_at: datetime
+    received_at_s: float
 
     @classmethod
-    def from_scope(cls, scope: Scope, body: Body, received_at: datetime) -> RequestFacts:
-        """Collect the facts of an ASGI HTTP ``scope`` (ASGI spec, HTTP connection scope)."""
+    def from_scope(cls, scope: Scope, body: Body, received_at_s: float) -> RequestFacts:
+        """Collect the facts of an ASGI HTTP ``scope`` (ASGI spec, HTTP connection scope).
+
+        ``received_at_s`` is when the request reached the app, in seconds since the epoch.
+        """
         query_string: bytes = scope.get("query_string", b"")
         raw_path: bytes | None = scope.get("raw_path")
         if raw_path is None:  # optional in the ASGI spec: rebuild it from the decoded path
@@ -65,7 +68,7 @@ class RequestFacts:
             server=None if server is None else (server[0], server[1]),
             headers=list(scope["headers"]),
             body=body,
-            received_at=received_at,
+            received_at_s=received_at_s,
         )
 
     def field_values(self, name: bytes) -> list[bytes]:
@@ -93,8 +96,17 @@ def text_echo(facts: RequestFacts) -> list[bytes]:
     return [b"".join(lines), *facts.body.chunks]
 
 
-def json_echo(facts: RequestFacts, hostname: str) -> bytes:
-    """The JSON echo document, UTF-8 encoded; its fields are listed in the README."""
+def json_echo(
+    facts: RequestFacts,
+    hostname: str,
+    applied: dict[str, Any] | None = None,
+    instance: dict[str, str | None] | None = None,
+) -> bytes:
+    """The JSON echo document, UTF-8 encoded; its fields are listed in the README.
+
+    ``applied`` is what the response controls changed (``{}`` when nothing), ``instance`` the
+    Kubernetes pod facts (None outside Kubernetes).
+    """
     content = facts.body.joined()
     media_type, params = _content_type(facts)
     parsed_json, json_error = parse_json(content) if is_json_media_type(media_type) else (None, None)
@@ -111,15 +123,22 @@ def json_echo(facts: RequestFacts, hostname: str) -> bytes:
         "server": None if facts.server is None else {"host": facts.server[0], "port": facts.server[1]},
         "headers": [[name.decode("latin-1"), value.decode("latin-1")] for name, value in facts.headers],
         "cookies": cookie_pairs(facts.field_values(b"cookie")),
-        "body": _body_document(content, facts.body),
+        "body": body_document(facts.body, content),
         "json": parsed_json,
         "json_error": json_error,
         "form": form,
         "form_error": form_error,
         "hostname": hostname,
-        "received_at": facts.received_at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "received_at": rfc3339(facts.received_at_s),
+        "instance": instance,
+        "applied": applied or {},
     }
     return dump_json(document)
+
+
+def rfc3339(epoch_s: float) -> str:
+    """Seconds since the epoch as RFC 3339 UTC with microseconds: ``2026-01-02T03:04:05.000006Z``."""
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def dump_json(document: Any) -> bytes:
@@ -158,7 +177,10 @@ def _content_type(facts: RequestFacts) -> tuple[str, dict[str, str]]:
     }
 
 
-def _body_document(content: bytes, body: Body) -> dict[str, Any]:
+def body_document(body: Body, content: bytes | None = None) -> dict[str, Any]:
+    """The JSON echo's ``body`` object; ``content`` is ``body.joined()`` when the caller has it already."""
+    if content is None:
+        content = body.joined()
     try:
         value, encoding = content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

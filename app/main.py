@@ -1,4 +1,4 @@
-"""Assembly: the route table, the error mapping, and ``app`` for ``uvicorn app.main:app``."""
+"""Assembly: the route table, the middleware, the error mapping, and ``app`` for ``uvicorn app.main:app``."""
 
 from __future__ import annotations
 
@@ -6,27 +6,50 @@ import sys
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Mount, Route
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route, WebSocketRoute
 
+from app.access_log import AccessLog, LineWriter, LogSink
+from app.cors import Cors
+from app.echo_log import EchoLog
 from app.endpoints import EchoEndpoint
 from app.errors import EchoError, echo_error_handler, http_exception_handler, server_error_handler
-from app.service import health
+from app.metrics import Metrics
+from app.observe import ObserveMiddleware
+from app.service import service_routes
 from app.settings import Settings, SettingsError
+from app.websocket import WebSocketEcho
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the ASGI application; ``settings`` defaults to ``Settings.from_environ()``.
+def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = None) -> Starlette:
+    """Build the ASGI application.
+
+    ``settings`` defaults to ``Settings.from_environ()``; ``log_sink`` receives each log line (default:
+    a ``LineWriter`` on stdout).
 
     Raises:
         SettingsError: an ``ECHO_*`` variable is invalid (only when ``settings`` is None).
     """
     settings = Settings.from_environ() if settings is None else settings
-    echo = EchoEndpoint(settings)
+    sink = LineWriter() if log_sink is None else log_sink
+    metrics = Metrics() if settings.metrics else None
+    echo_log = EchoLog(settings.log_redact, sink) if settings.log_echo else None
+    echo = EchoEndpoint(settings, echo_log)
     app = Starlette(
         routes=[
             # The reserved prefix is mounted first: its paths are never echoed (404/405 instead).
-            Mount(settings.prefix, routes=[Route("/health", health, methods=["GET"], name="health")]),
+            Mount(settings.prefix, routes=service_routes(settings, metrics)),
             Route("/{target:path}", echo, name="echo"),
+            WebSocketRoute("/{target:path}", WebSocketEcho(settings.ws_idle_timeout_s, metrics), name="ws_echo"),
+        ],
+        middleware=[
+            Middleware(
+                ObserveMiddleware,
+                prefix=settings.prefix,
+                cors=Cors(settings.cors_origins),
+                metrics=metrics,
+                access_log=AccessLog(settings.log_format, sink) if settings.access_log else None,
+            )
         ],
         exception_handlers={
             EchoError: echo_error_handler,

@@ -1,4 +1,4 @@
-"""Sending echo responses over raw ASGI ``send``, in parts, so a large echo is never joined twice."""
+"""Sending responses over raw ASGI ``send``, in parts, so a large echo is never joined twice."""
 
 from __future__ import annotations
 
@@ -12,24 +12,42 @@ SAFETY_FIELDS: tuple[tuple[str, str], ...] = (
     ("x-content-type-options", "nosniff"),
     ("cache-control", "no-store"),
 )
-_SAFETY_RAW = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in SAFETY_FIELDS]
-_VARY_ACCEPT = (b"vary", b"Accept")
+SAFETY_RAW: tuple[tuple[bytes, bytes], ...] = tuple(
+    (name.encode("latin-1"), value.encode("latin-1")) for name, value in SAFETY_FIELDS
+)
+NO_CONTENT_STATUSES = frozenset({204, 304})
+
+RawFields = Sequence[tuple[bytes, bytes]]
 
 
-async def send_echo(send: Send, content_type: bytes, parts: Sequence[bytes], *, head_only: bool) -> None:
-    """Send a 200 echo whose content is the concatenation of ``parts``.
+async def send_parts(
+    send: Send,
+    status: int,
+    content_type: bytes,
+    parts: Sequence[bytes],
+    *,
+    head_only: bool,
+    fields: RawFields = (),
+) -> None:
+    """Send a response whose content is the concatenation of ``parts``, with ``Content-Length``.
 
-    ``Content-Length`` is the total length of ``parts`` in bytes. With ``head_only`` (a HEAD request,
-    RFC 9110 §9.3.2) only the header section is sent, with the length the GET echo would have.
+    With ``head_only`` (a HEAD request, RFC 9110 §9.3.2) only the header section is sent, with the
+    length the content would have. 204 and 304 carry neither content nor its length (RFC 9110 §15.3.5,
+    §15.4.5). ``fields`` are added after the content fields and before the safety fields.
     """
+    if status in NO_CONTENT_STATUSES:
+        headers = [*fields, *SAFETY_RAW]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
     length = sum(map(len, parts))
     headers = [
         (b"content-type", content_type),
         (b"content-length", str(length).encode("ascii")),
-        _VARY_ACCEPT,
-        *_SAFETY_RAW,
+        *fields,
+        *SAFETY_RAW,
     ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     if head_only or not parts:
         await send({"type": "http.response.body", "body": b""})
         return

@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
+from app.echo import dump_json
+from app.metrics import Metrics
 from app.responses import SAFETY_FIELDS
+from app.settings import Settings
 
 
 async def health(request: Request) -> Response:
     """Liveness and readiness: ``200 ok`` (text/plain) while the process serves requests."""
     return PlainTextResponse("ok\n", headers=dict(SAFETY_FIELDS))
+
+
+def service_routes(settings: Settings, metrics: Metrics | None) -> list[BaseRoute]:
+    """Routes mounted under ``settings.prefix``: health, config, and metrics unless turned off."""
+    config_document = dump_json(settings.public_document())
+
+    async def config(request: Request) -> Response:
+        """The effective settings as JSON (nothing secret is in them)."""
+        return Response(config_document, media_type="application/json", headers=dict(SAFETY_FIELDS))
+
+    routes: list[BaseRoute] = [
+        Route("/health", health, methods=["GET"], name="health"),
+        Route("/config", config, methods=["GET"], name="config"),
+    ]
+    if metrics is not None:
+
+        async def exposition(request: Request) -> Response:
+            """Prometheus text exposition of this process's metrics."""
+            return Response(metrics.exposition(), headers={"content-type": CONTENT_TYPE_LATEST, **dict(SAFETY_FIELDS)})
+
+        routes.append(Route("/metrics", exposition, methods=["GET"], name="metrics"))
+    return routes

@@ -9,13 +9,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The options of the README's first command after ``--port``; tests/test_readme.py keeps them equal.
-DOCUMENTED_OPTIONS = ("--http", "httptools", "--no-proxy-headers")
+DOCUMENTED_OPTIONS = ("--http", "app.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log")
 START_TIMEOUT_S = 15.0
 FORBIDDEN_LOG_WORDS = ("ERROR", "Traceback")
 
@@ -97,16 +97,15 @@ class RunningServer:
 
 
 class ServerPool:
-    """Servers shared across tests, keyed by their extra options and extra environment variables."""
+    """Servers shared across tests, keyed by their extra options and environment."""
 
     def __init__(self) -> None:
         self._servers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], RunningServer] = {}
 
-    def get(self, extra_options: tuple[str, ...], env: Mapping[str, str] | None = None) -> RunningServer:
-        """The running server for these options and variables (``UVICORN_SSL_CERTFILE``...), started on first use."""
+    def get(self, extra_options: tuple[str, ...], env: dict[str, str] | None = None) -> RunningServer:
         key = (extra_options, tuple(sorted((env or {}).items())))
         if key not in self._servers:
-            self._servers[key] = RunningServer(extra_options, dict(env or {}))
+            self._servers[key] = RunningServer(extra_options, env)
         return self._servers[key]
 
     def stop_all(self) -> None:

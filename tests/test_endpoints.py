@@ -123,6 +123,7 @@ async def test_json_echo_has_every_documented_field(client: httpx.AsyncClient) -
     assert list(document) == [
         "method", "target", "path", "query_string", "query", "http_version", "scheme", "client", "server",
         "headers", "cookies", "body", "json", "json_error", "form", "form_error", "hostname", "received_at",
+        "instance", "applied",
     ]  # fmt: skip
     assert document["method"] == "POST"
     assert document["target"] == "/p%2Fq/caf%C3%A9?b=2&a=1&b=&bad=%FF"
@@ -304,4 +305,10 @@ async def test_reserved_prefix_is_not_echoed(client: httpx.AsyncClient, method: 
     if status == 200 and method == "GET":
         assert response.text == "ok\n"
     if status == 405:
-        assert response.headers["allow"] == "GET, HEAD"
+        assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}
+
+
+async def test_connect_gets_501_not_a_tunnel(client: httpx.AsyncClient) -> None:
+    response = await client.request("CONNECT", "/")
+    assert response.status_code == 501
+    assert "RFC 9110 §9.3.6" in response.text

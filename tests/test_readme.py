@@ -31,9 +31,12 @@ def test_test_command_installs_dev_requirements_and_runs_pytest() -> None:
 
 def test_dockerfile_sets_the_documented_options() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "UVICORN_HTTP=httptools" in dockerfile
+    assert "UVICORN_HTTP=app.protocol:EchoHttpToolsProtocol" in dockerfile
     assert "UVICORN_PROXY_HEADERS=false" in dockerfile
-    assert DOCUMENTED_OPTIONS == ("--http", "httptools", "--no-proxy-headers")
+    assert "UVICORN_ACCESS_LOG=false" in dockerfile
+    assert DOCUMENTED_OPTIONS == (
+        "--http", "app.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log"
+    )  # fmt: skip
 
 
 async def test_every_json_field_is_documented_and_no_other(client: httpx.AsyncClient) -> None:
@@ -41,3 +44,23 @@ async def test_every_json_field_is_documented_and_no_other(client: httpx.AsyncCl
     documented = re.findall(r"^\| `(\w+)` \|", section, re.MULTILINE)
     document = (await client.get("/?echo_format=json")).json()
     assert documented == list(document)
+
+
+def section(title: str) -> str:
+    return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_setting_is_in_the_configuration_table() -> None:
+    code = (ROOT / "app" / "settings.py").read_text()
+    in_code = set(re.findall(r'"(ECHO_[A-Z_]+)"', code))
+    table = section("Configuration")
+    documented = set(re.findall(r"`(ECHO_[A-Z_]+)`", table))
+    assert in_code == documented
+
+
+def test_every_control_is_in_the_controls_table() -> None:
+    from app.controls import NAMES
+
+    table = section("Response controls")
+    documented = re.findall(r"^\| `(\w+)` \| `echo_\1`", table, re.MULTILINE)
+    assert documented == list(NAMES)

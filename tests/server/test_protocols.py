@@ -22,12 +22,15 @@ class ProtocolRow:
     other_methods_status: int
     absolute_form_target: str
     fields_150_status: int
+    connect_status: int
+    pri_status: int  # llhttp knows PRI only as the HTTP/2 connection preface (RFC 9113 §3.4)
 
 
 ROWS = {
-    "httptools": ProtocolRow((), 400, "/p?q=1", 200),  # the documented default
-    "h11": ProtocolRow(("--http", "h11"), 200, "http://example.test/p?q=1", 200),
-    "zttp": ProtocolRow(("--http", "zttp"), 200, "http://example.test/p?q=1", 400),
+    "default": ProtocolRow((), 501, "/p?q=1", 200, 400, 400),  # app.protocol:EchoHttpToolsProtocol
+    "httptools": ProtocolRow(("--http", "httptools"), 400, "/p?q=1", 200, 400, 400),
+    "h11": ProtocolRow(("--http", "h11"), 200, "http://example.test/p?q=1", 200, 501, 200),
+    "zttp": ProtocolRow(("--http", "zttp"), 200, "http://example.test/p?q=1", 400, 501, 200),
 }
 
 
@@ -56,7 +59,8 @@ async def test_other_method_tokens(row: tuple[ProtocolRow, RunningServer]) -> No
     protocol_row, running = row
     for method in OTHER_METHODS:
         response = await exchange(running.port, request_line(method))
-        assert response.status == protocol_row.other_methods_status, method
+        expected = protocol_row.pri_status if method == "PRI" else protocol_row.other_methods_status
+        assert response.status == expected, method
         if response.status == 200:
             assert echoed_line(response, "METHOD") == method
 
@@ -91,3 +95,11 @@ async def test_header_section_with_100_fields_is_echoed_everywhere(row: tuple[Pr
     fields = "".join(f"X-Field-{i}: v\r\n" for i in range(98))
     response = await exchange(running.port, request_line("GET", "/hundred", fields))
     assert response.status == 200
+
+
+async def test_connect_is_never_answered_with_2xx(row: tuple[ProtocolRow, RunningServer]) -> None:
+    protocol_row, running = row
+    response = await exchange(running.port, b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")
+    assert response.status == protocol_row.connect_status
+    # The connection was not turned into a tunnel: a new request is served normally.
+    assert (await exchange(running.port, request_line("GET"))).status == 200

@@ -1,0 +1,264 @@
+"""Response controls: ``echo_<name>`` query parameters and ``X-Echo-<Name>`` fields, validated into one value.
+
+The query form wins over the field form for the same control. Every refusal is an ``InvalidControl``
+(400) whose message names the control, the value and what is accepted; nothing is ignored or clamped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from app.errors import InvalidControl
+from app.negotiation import EchoFormat, format_from_control
+
+QUERY_PREFIX = "echo_"
+FIELD_PREFIX = b"x-echo-"
+NAMES = ("status", "sequence", "delay", "header", "body", "content_type", "mode", "format")
+MAX_STATUSES = 100
+MAX_HEADERS = 20
+MAX_BODY_BYTES = 64 * 1024
+NO_CONTENT_STATUSES = frozenset({204, 304})
+
+# RFC 9110 §5.6.2 token; field values may hold no control character but HTAB (§5.5).
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_SEQUENCE_KEY = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+#: Fields a control may not set: they change framing, or the safety fields every response carries.
+FORBIDDEN_FIELDS = frozenset(
+    {
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "trailer",
+        "te",
+        "content-type",
+        "x-content-type-options",
+        "set-cookie",
+        "content-security-policy",
+        "cache-control",
+        "x-echo-applied",
+        "x-request-id",
+    }
+)
+FORBIDDEN_FIELD_PREFIXES = ("access-control-",)
+
+#: Media types a browser renders or runs: never served unless ECHO_ALLOW_ACTIVE_CONTENT=true.
+ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "image/svg+xml",
+        "application/xhtml+xml",
+        "text/xml",
+        "application/xml",
+        "application/javascript",
+        "text/javascript",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Controls:
+    """The controls one request gave, validated. An empty ``Controls()`` changes nothing.
+
+    ``statuses`` holds one final status (200-599) or, with ``sequence``, the list served in turn.
+    ``headers`` are (name, value) pairs added to the response. ``body`` is UTF-8 bytes.
+    """
+
+    statuses: tuple[int, ...] = ()
+    sequence: str | None = None
+    delay_ms: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    content_type: str | None = None
+    stream: bool = False
+    format: EchoFormat | None = None
+
+    def applied(self, status: int | None) -> dict[str, Any]:
+        """What was applied, for the JSON echo's ``applied`` object; ``status`` is the one served."""
+        applied: dict[str, Any] = {}
+        if status is not None and self.statuses:
+            applied["status"] = status
+        if self.sequence is not None:
+            applied["sequence"] = self.sequence
+        if self.delay_ms:
+            applied["delay"] = self.delay_ms
+        if self.headers:
+            applied["header"] = [name for name, _ in self.headers]
+        if self.body is not None:
+            applied["body"] = len(self.body)
+        if self.content_type is not None:
+            applied["content_type"] = self.content_type
+        if self.stream:
+            applied["mode"] = "stream"
+        if self.format is not None:
+            applied["format"] = self.format
+        return applied
+
+
+def applied_field(applied: dict[str, Any]) -> str:
+    """``X-Echo-Applied`` value: ``status=302; delay=500; header=Location,Retry-After``."""
+    return "; ".join(
+        f"{name}={','.join(value) if isinstance(value, list) else value}" for name, value in applied.items()
+    )
+
+
+def may_hold_controls(query_string: bytes) -> bool:
+    """Cheap pre-check for the hot path: could this query hold an ``echo_*`` parameter at all?"""
+    return b"echo" in query_string or b"%" in query_string
+
+
+def parse_controls(
+    query_string: bytes, headers: list[tuple[bytes, bytes]], *, max_delay_ms: int, allow_active_content: bool
+) -> Controls:
+    """Collect and validate the controls of one request.
+
+    Raises:
+        InvalidControl: an unknown ``echo_*`` parameter or ``X-Echo-*`` field, a value out of range,
+            a control given twice (``header`` excepted), or controls that do not combine.
+    """
+    raw = _raw_values(query_string, headers)
+    if not raw:
+        return Controls()
+    single = {name: _single(name, values) for name, values in raw.items() if name != "header"}
+    if len(raw.get("header", ())) > MAX_HEADERS:
+        raise InvalidControl(f"echo_header is given {len(raw['header'])} times: at most {MAX_HEADERS}")
+    statuses = _statuses(single["status"]) if "status" in single else ()
+    sequence = _sequence(single.get("sequence"), statuses)
+    content_type = single.get("content_type")
+    body = single.get("body")
+    mode = single.get("mode")
+    controls = Controls(
+        statuses=statuses,
+        sequence=sequence,
+        delay_ms=_delay(single["delay"], max_delay_ms) if "delay" in single else 0,
+        headers=tuple(_header(value) for value in raw.get("header", [])),
+        body=_body(body) if body is not None else None,
+        content_type=_content_type(content_type, allow_active_content) if content_type is not None else None,
+        stream=_mode(mode) if mode is not None else False,
+        format=format_from_control(single["format"]) if "format" in single else None,
+    )
+    _check_combinations(controls)
+    return controls
+
+
+def _raw_values(query_string: bytes, headers: list[tuple[bytes, bytes]]) -> dict[str, list[str]]:
+    from_query: dict[str, list[str]] = {}
+    if query_string:
+        for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
+            if name.startswith(QUERY_PREFIX):
+                from_query.setdefault(_known(name[len(QUERY_PREFIX) :], name), []).append(_utf8(name, value))
+    from_fields: dict[str, list[str]] = {}
+    for field_name, field_value in headers:
+        if field_name.startswith(FIELD_PREFIX):
+            label = field_name.decode("latin-1")
+            name = _known(label[len(FIELD_PREFIX) :].replace("-", "_"), label)
+            from_fields.setdefault(name, []).append(_utf8(label, field_value.decode("latin-1")))
+    return {**from_fields, **from_query}  # the query form wins
+
+
+def _known(name: str, given_as: str) -> str:
+    if name not in NAMES:
+        accepted = ", ".join(NAMES)
+        raise InvalidControl(f"unknown control {given_as!r}: accepted controls are {accepted}")
+    return name
+
+
+def _utf8(name: str, octets: str) -> str:
+    try:
+        return octets.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidControl(f"{name}: the value is not valid UTF-8") from None
+
+
+def _single(name: str, values: list[str]) -> str:
+    if len(values) > 1:
+        raise InvalidControl(f"echo_{name} is given {len(values)} times: give it once")
+    return values[0]
+
+
+def _statuses(value: str) -> tuple[int, ...]:
+    items = value.split(",")
+    if len(items) > MAX_STATUSES:
+        raise InvalidControl(f"echo_status has {len(items)} entries: at most {MAX_STATUSES}")
+    statuses = []
+    for item in items:
+        item = item.strip()
+        if not (item.isdigit() and len(item) == 3 and 200 <= int(item) <= 599):
+            raise InvalidControl(f"echo_status={value!r}: {item!r} is not a final status (accepted: 200-599)")
+        statuses.append(int(item))
+    return tuple(statuses)
+
+
+def _sequence(value: str | None, statuses: tuple[int, ...]) -> str | None:
+    if value is None:
+        if len(statuses) > 1:
+            raise InvalidControl("echo_status with several statuses needs echo_sequence=<key> (1-128 of A-Za-z0-9._-)")
+        return None
+    if not _SEQUENCE_KEY.fullmatch(value):
+        raise InvalidControl(f"echo_sequence={value!r} is invalid: accepted are 1-128 characters of A-Za-z0-9._-")
+    if not statuses:
+        raise InvalidControl("echo_sequence needs echo_status (for example echo_status=503,503,200)")
+    return value
+
+
+def _delay(value: str, max_delay_ms: int) -> int:
+    if not value.isdigit() or int(value) > max_delay_ms:
+        raise InvalidControl(f"echo_delay={value!r} is invalid: accepted are whole milliseconds 0-{max_delay_ms}")
+    return int(value)
+
+
+def _header(value: str) -> tuple[str, str]:
+    name, colon, field_value = value.partition(":")
+    name, field_value = name.strip(), field_value.strip(" \t")
+    if not colon or not _TOKEN.fullmatch(name):
+        raise InvalidControl(f"echo_header={value!r} is invalid: accepted is 'Name: value' with a token name")
+    lowered = name.lower()
+    if lowered in FORBIDDEN_FIELDS or lowered.startswith(FORBIDDEN_FIELD_PREFIXES) or lowered.startswith("x-echo-"):
+        raise InvalidControl(f"echo_header={value!r}: the field {name} cannot be set (it changes framing or safety)")
+    if _CONTROL_CHARACTER.search(field_value) or not _is_latin1(field_value):
+        raise InvalidControl(f"echo_header={value!r}: the value may not hold CR, LF, NUL or other control characters")
+    return name, field_value
+
+
+def _is_latin1(text: str) -> bool:
+    return all(ord(character) < 256 for character in text)
+
+
+def _body(value: str) -> bytes:
+    encoded = value.encode("utf-8")
+    if len(encoded) > MAX_BODY_BYTES:
+        raise InvalidControl(f"echo_body is {len(encoded)} bytes: at most {MAX_BODY_BYTES} bytes")
+    return encoded
+
+
+def _content_type(value: str, allow_active_content: bool) -> str:
+    media_type = value.split(";", 1)[0].strip().lower()
+    if not _MEDIA_TYPE.fullmatch(media_type) or _CONTROL_CHARACTER.search(value) or not _is_latin1(value):
+        raise InvalidControl(f"echo_content_type={value!r} is invalid: accepted is a media type such as text/plain")
+    if media_type in ACTIVE_TYPES and not allow_active_content:
+        raise InvalidControl(
+            f"echo_content_type={value!r} is refused: browsers run {media_type}; set ECHO_ALLOW_ACTIVE_CONTENT=true"
+        )
+    return value.strip()
+
+
+def _mode(value: str) -> bool:
+    if value != "stream":
+        raise InvalidControl(f"echo_mode={value!r} is invalid: accepted value is stream")
+    return True
+
+
+def _check_combinations(controls: Controls) -> None:
+    if controls.content_type is not None and controls.body is None:
+        raise InvalidControl("echo_content_type needs echo_body (it sets the type of that body)")
+    if controls.stream and (controls.body is not None or controls.format is not None):
+        raise InvalidControl(
+            "echo_mode=stream sends the request content back: it cannot be combined with body or format"
+        )

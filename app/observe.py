@@ -1,0 +1,130 @@
+"""The one pure-ASGI middleware on the hot path: request ids, CORS, metrics and the access log.
+
+They share one wrapper on purpose: each ASGI layer costs a call per message, and the features around
+an echo (measured here) cost more than the framework. Each concern's logic lives in its own module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.access_log import AccessLog
+from app.cors import Cors
+from app.metrics import Metrics
+
+#: Scope key under which the endpoint finds the request id (an ASGI scope extension of ours).
+REQUEST_ID_KEY = "asgi_echo.request_id"
+_VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
+
+
+class RequestIds:
+    """Request ids: a random per-process prefix and a counter; cheaper than ``uuid4()`` and unique."""
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(6).hex()
+        self._counter = itertools.count(1)
+
+    def pick(self, given: bytes | None) -> bytes:
+        """The client's ``X-Request-Id`` when it is 1-128 of ``[A-Za-z0-9._-]``, else a new id."""
+        if given is not None and _VALID_REQUEST_ID.fullmatch(given):
+            return given
+        return f"{self._prefix}-{next(self._counter):x}".encode("ascii")
+
+
+class ObserveMiddleware:
+    """Wraps the app: adds ``X-Request-Id`` and CORS fields, answers preflights, counts and logs.
+
+    Requests under ``prefix`` (the server's own endpoints) get the fields but are neither counted
+    nor logged, so scrapes and probes do not move the figures.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        prefix: str,
+        cors: Cors,
+        metrics: Metrics | None,
+        access_log: AccessLog | None,
+    ) -> None:
+        self.app = app
+        self.own_prefix = prefix + "/"
+        self.cors = cors
+        self.metrics = metrics
+        self.access_log = access_log
+        self.request_ids = RequestIds()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        given_id = origin = preflight_method = preflight_headers = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                given_id = value
+            elif name == b"origin":
+                origin = value
+            elif name == b"access-control-request-method":
+                preflight_method = value
+            elif name == b"access-control-request-headers":
+                preflight_headers = value
+        request_id = self.request_ids.pick(given_id)
+        scope[REQUEST_ID_KEY] = request_id.decode("ascii")
+        id_field = (b"x-request-id", request_id)
+        status = 0
+        request_bytes = response_bytes = 0
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status, response_bytes
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message["headers"], id_field, *self.cors.response_fields(origin)]
+            else:
+                response_bytes += len(message.get("body", b""))
+            await send(message)
+
+        async def observed_receive() -> Message:
+            nonlocal request_bytes
+            message = await receive()
+            request_bytes += len(message.get("body", b""))
+            return message
+
+        if self.metrics is not None:
+            self.metrics.in_flight += 1
+        try:
+            if scope["method"] == "OPTIONS" and origin is not None and preflight_method is not None:
+                status = 204
+                await self.cors.send_preflight(send, origin, preflight_method, preflight_headers, [id_field])
+            else:
+                await self.app(scope, observed_receive, observed_send)
+        finally:
+            if self.metrics is not None:
+                self.metrics.in_flight -= 1
+            if not scope["path"].startswith(self.own_prefix):
+                self._record(scope, status, request_bytes, response_bytes, started, request_id)
+
+    def _record(
+        self, scope: Scope, status: int, request_bytes: int, response_bytes: int, started: float, request_id: bytes
+    ) -> None:
+        duration_s = time.perf_counter() - started
+        if self.metrics is not None:
+            self.metrics.observe_request(scope["method"], status, request_bytes, response_bytes, duration_s)
+        if self.access_log is not None:
+            query_string: bytes = scope.get("query_string", b"")
+            raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+            self.access_log.write(
+                client=scope.get("client"),
+                method=scope["method"],
+                target=raw_path + b"?" + query_string if query_string else raw_path,
+                status=status,
+                request_bytes=request_bytes,
+                response_bytes=response_bytes,
+                duration_ms=duration_s * 1000,
+                request_id=request_id.decode("ascii"),
+            )

@@ -1,0 +1,67 @@
+"""WebSocket echo on the real server with the ``websockets`` client (uvicorn owns the close handshake)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.servers import RunningServer, ServerPool
+
+pytestmark = pytest.mark.server
+
+
+async def test_text_and_binary_messages_come_back_unchanged(server: RunningServer) -> None:
+    async with connect(f"ws://127.0.0.1:{server.port}/any/path?x=1") as ws:
+        for message in ("hello", "héllo ✓", "", b"\x00\xffbinary", b"", "x" * 100_000):
+            await ws.send(message)
+            assert await asyncio.wait_for(ws.recv(), 5) == message
+
+
+@pytest.mark.parametrize("code", [1000, 4000, 4999])
+async def test_close_code_is_mirrored(server: RunningServer, code: int) -> None:
+    ws = await connect(f"ws://127.0.0.1:{server.port}/ws")
+    await ws.send("ping")
+    assert await ws.recv() == "ping"
+    await ws.close(code=code, reason="bye")
+    assert ws.protocol.close_rcvd is not None
+    assert ws.protocol.close_rcvd.code == code
+
+
+async def test_idle_connection_is_closed_with_1001(server_pool: ServerPool) -> None:
+    running = server_pool.get((), {"ECHO_WS_IDLE_TIMEOUT_S": "0.5"})
+    with running.clean_log():
+        async with connect(f"ws://127.0.0.1:{running.port}/idle") as ws:
+            await ws.send("still here")
+            assert await ws.recv() == "still here"
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1001
+
+
+async def test_message_over_ws_max_size_closes_with_1009(server_pool: ServerPool) -> None:
+    running = server_pool.get(("--ws-max-size", "1024"))
+    with running.clean_log():
+        async with connect(f"ws://127.0.0.1:{running.port}/big", max_size=None) as ws:
+            await ws.send("x" * 1024)
+            assert await ws.recv() == "x" * 1024
+            await ws.send("x" * 1025)
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1009
+
+
+async def test_websocket_metrics_move(server: RunningServer) -> None:
+    async with connect(f"ws://127.0.0.1:{server.port}/m") as ws:
+        await ws.send(b"\x01")
+        await ws.recv()
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        exposition = (await client.get(f"http://127.0.0.1:{server.port}/_echo/metrics")).text
+    assert 'echo_websocket_messages_total{kind="binary"}' in exposition
+    assert "echo_websocket_connections_total" in exposition

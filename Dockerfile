@@ -28,7 +28,8 @@ COPY app/ app/
 # Numeric so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 EXPOSE 5000
-# No curl in the image: the stdlib asks the health endpoint on whatever port UVICORN_PORT names.
+# No curl in the image: the stdlib asks the health endpoint on whatever port UVICORN_PORT names, over https
+# (not verified: it is the local process) when UVICORN_SSL_CERTFILE is set, since the server then speaks TLS only.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('UVICORN_PORT', '5000') + '/_echo/health', timeout=2)"]
+    CMD ["python", "-c", "import os, ssl, urllib.request; tls = bool(os.environ.get('UVICORN_SSL_CERTFILE')); urllib.request.urlopen(('https' if tls else 'http') + '://127.0.0.1:' + os.environ.get('UVICORN_PORT', '5000') + '/_echo/health', timeout=2, context=ssl._create_unverified_context() if tls else None)"]
 ENTRYPOINT ["uvicorn", "app.main:app"]

@@ -1,0 +1,79 @@
+"""The image serving HTTPS (and HTTP/2 by ALPN) from a mounted certificate named in ``UVICORN_SSL_*`` variables."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import trustme
+
+from tests.container.conftest import HARDENED, PREFIX, READY_TIMEOUT_S
+from tests.container.podman import Podman
+from tests.servers import free_port
+
+pytestmark = pytest.mark.container
+
+
+def write_certificate(directory: Path) -> ssl.SSLContext:
+    """Write a trustme certificate for 127.0.0.1 readable by the image's user; return a client context trusting it."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert.cert_chain_pems[0].write_to_path(str(directory / "server.pem"))
+    cert.private_key_pem.write_to_path(str(directory / "server.key"))
+    directory.chmod(0o755)
+    for path in directory.iterdir():
+        path.chmod(0o644)  # the image runs as uid 10001, not as the owner of these files
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context
+
+
+async def wait_until_healthy_over_tls(url: str, context: ssl.SSLContext) -> None:
+    """Poll ``URL/_echo/health`` over TLS until 200, bounded by ``READY_TIMEOUT_S``."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    async with httpx.AsyncClient(verify=context, timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"{url}/_echo/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    pytest.fail(f"{url} did not answer over TLS within {READY_TIMEOUT_S} s")
+
+
+async def test_image_serves_h2_and_http11_over_tls_with_a_mounted_certificate(
+    podman: Podman, image: str, tmp_path: Path
+) -> None:
+    context = write_certificate(tmp_path)
+    name, port = f"{PREFIX}-tls", free_port()
+    env = {
+        "UVICORN_SSL_CERTFILE": "/certs/server.pem",
+        "UVICORN_SSL_KEYFILE": "/certs/server.key",
+        "UVICORN_HTTP": "zttp",
+        "UVICORN_HTTP2": "true",
+    }
+    env_args = [item for key, value in env.items() for item in ("-e", f"{key}={value}")]
+    mount = f"{tmp_path}:/certs:ro"
+    await podman.run(
+        "run", "-d", "--name", name, *HARDENED, "-v", mount, *env_args, "-p", f"127.0.0.1:{port}:5000", image
+    )
+    try:
+        url = f"https://127.0.0.1:{port}"
+        await wait_until_healthy_over_tls(url, context)
+        async with httpx.AsyncClient(http2=True, verify=context, timeout=10) as client:
+            h2 = await client.post(f"{url}/tls?echo_format=json", content=b"over h2")
+        async with httpx.AsyncClient(verify=context, timeout=10) as client:
+            h1 = await client.get(f"{url}/tls?echo_format=json")
+        assert h2.http_version == "HTTP/2"
+        assert (h2.json()["http_version"], h2.json()["scheme"], h2.json()["body"]["value"]) == ("2", "https", "over h2")
+        assert h1.http_version == "HTTP/1.1"
+        assert (h1.json()["http_version"], h1.json()["scheme"]) == ("1.1", "https")
+        healthcheck = await podman.run("healthcheck", "run", name, check=False)
+        assert healthcheck.returncode == 0, healthcheck  # the HEALTHCHECK switches to https with the certificate
+    finally:
+        await podman.run("rm", "--force", "--time", "0", name, check=False)

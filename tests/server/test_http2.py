@@ -1,13 +1,13 @@
 """HTTP/2 against real servers: h2c with prior knowledge, h2 over TLS (ALPN), HTTP/1.1 over TLS on the same port.
 
-The servers run ``--http zttp --http2`` (uvicorn 0.54 with zttp 0.0.35). The TLS one gets its certificate from
-``trustme`` through ``UVICORN_SSL_CERTFILE`` / ``UVICORN_SSL_KEYFILE``, the way the image is configured.
+The servers run ``--http app.http2:EchoAutoZttpProtocol`` (uvicorn 0.54's zttp dispatcher with a mended HTTP/2
+stream handler; zttp 0.0.35). The TLS one gets its certificate from ``trustme`` through ``UVICORN_SSL_CERTFILE`` /
+``UVICORN_SSL_KEYFILE``, the way the image is configured.
 
-Known fault, kept visible here: uvicorn's HTTP/2 handler ignores zttp's ``Request.end_stream``, so a request whose
-HEADERS frame ends the stream (a GET, a HEAD: no DATA frame at all) never completes ``receive()`` and gets no
-answer, whatever the client (curl, nghttp, httpx) and whether over h2c or TLS. A request that carries a DATA frame,
-even an empty one, is echoed. The ``test_*_hangs`` tests assert that failure mode with a short timeout; when a
-fixed uvicorn lands they fail, and the README's "HTTP/2 and TLS" section must be updated with them.
+uvicorn's own HTTP/2 handler (``--http zttp --http2``) ignores zttp's ``Request.end_stream``, so a request whose
+HEADERS frame ends the stream (a GET, a HEAD: no DATA frame at all) never completes ``receive()`` and gets no answer,
+whatever the client (curl, nghttp, httpx) and over h2c or TLS. ``app.http2`` ends the content there; one test keeps
+the stock behaviour visible and fails once uvicorn fixes it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from tests.servers import ROOT, RunningServer, ServerPool
 
 pytestmark = pytest.mark.server
 
-HTTP2_OPTIONS = ("--http", "zttp", "--http2")
+HTTP2_OPTIONS = ("--http", "app.http2:EchoAutoZttpProtocol")
+STOCK_HTTP2_OPTIONS = ("--http", "zttp", "--http2")
 #: How long a request that gets no answer is given before the test calls it hung.
 HANG_TIMEOUT_S = 2.0
 #: Bound for requests that are expected to succeed.
@@ -73,7 +74,7 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 
 @pytest.fixture
 def h2c_server(server_pool: ServerPool) -> Iterator[RunningServer]:
-    """``--http zttp --http2`` on cleartext: HTTP/1.1, or HTTP/2 when a connection opens with the preface."""
+    """The HTTP/2 mode on cleartext: HTTP/1.1, or HTTP/2 when a connection opens with the preface."""
     running = server_pool.get(HTTP2_OPTIONS)
     with running.clean_log():
         yield running
@@ -81,7 +82,7 @@ def h2c_server(server_pool: ServerPool) -> Iterator[RunningServer]:
 
 @pytest.fixture
 def tls_server(server_pool: ServerPool, tls_files: TlsFiles) -> Iterator[RunningServer]:
-    """``--http zttp --http2`` with TLS from ``UVICORN_SSL_*`` variables: ALPN offers h2 and http/1.1."""
+    """The HTTP/2 mode with TLS from ``UVICORN_SSL_*`` variables: ALPN offers h2 and http/1.1."""
     env = {"UVICORN_SSL_CERTFILE": str(tls_files.certfile), "UVICORN_SSL_KEYFILE": str(tls_files.keyfile)}
     running = server_pool.get(HTTP2_OPTIONS, env)
     with running.clean_log():
@@ -159,59 +160,61 @@ def test_h2c_same_port_still_serves_http11(h2c_server: RunningServer) -> None:
     assert response.json()["http_version"] == "1.1"
 
 
-# --- the bodyless-request fault: a HEADERS frame with END_STREAM gets no answer ------------------------------------
+# --- bodyless requests: HEADERS with END_STREAM, mended by app.http2 ----------------------------------------------
 
 
 @needs_curl
-def test_h2c_get_with_curl_hangs(h2c_server: RunningServer) -> None:
-    assert hangs(["curl", "-s", "--http2-prior-knowledge", echo_url(h2c_server, "/get")])
-
-
-@needs_curl
-def test_h2c_head_with_curl_hangs(h2c_server: RunningServer) -> None:
-    assert hangs(["curl", "-s", "--http2-prior-knowledge", "--head", echo_url(h2c_server, "/head")])
-
-
-@needs_nghttp
-def test_h2c_get_with_nghttp_hangs(h2c_server: RunningServer) -> None:
-    assert hangs(["nghttp", echo_url(h2c_server, "/get")])
-
-
-def test_h2c_get_with_httpx_prior_knowledge_hangs(h2c_server: RunningServer) -> None:
-    """The timeout first seen with httpx: the same as curl's and nghttp's, so not httpx's fault."""
-    with (
-        httpx.Client(http1=False, http2=True, timeout=HANG_TIMEOUT_S) as client,
-        pytest.raises(httpx.ReadTimeout),
-    ):
-        client.get(echo_url(h2c_server, "/get"))
-
-
-def test_h2_over_tls_get_with_httpx_hangs_too(tls_server: RunningServer, tls_files: TlsFiles) -> None:
-    """Not the cleartext preface sniffing either: ALPN-negotiated h2 has the same fault."""
-    with (
-        httpx.Client(http2=True, verify=tls_files.client_context(), timeout=HANG_TIMEOUT_S) as client,
-        pytest.raises(httpx.ReadTimeout),
-    ):
-        client.get(echo_url(tls_server, "/get", tls=True))
-
-
-def test_h2c_get_with_content_length_zero_is_echoed_by_httpx(h2c_server: RunningServer) -> None:
-    """The client-side workaround: with ``Content-Length: 0`` httpx ends the stream with an empty DATA frame."""
-    with httpx.Client(http1=False, http2=True, timeout=TIMEOUT_S) as client:
-        response = client.get(echo_url(h2c_server, "/get?echo_format=json"), headers={"content-length": "0"})
-    assert response.status_code == 200
-    document = response.json()
+def test_h2c_get_with_curl_is_echoed(h2c_server: RunningServer) -> None:
+    result = run_client(["curl", "-sS", "--http2-prior-knowledge", echo_url(h2c_server, "/get?echo_format=json")])
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
     assert (document["method"], document["http_version"], body_bytes(document)) == ("GET", "2", b"")
 
 
 @needs_curl
-def test_h2c_get_with_an_empty_body_is_echoed_by_curl(h2c_server: RunningServer) -> None:
-    """The curl workaround: ``-X GET --data-binary ''`` sends the HEADERS, then an empty DATA frame."""
-    url = echo_url(h2c_server, "/get?echo_format=json")
-    result = run_client(["curl", "-sS", "--http2-prior-knowledge", "-X", "GET", "--data-binary", "", url])
+def test_h2c_head_with_curl_is_answered(h2c_server: RunningServer) -> None:
+    result = run_client(["curl", "-sS", "--http2-prior-knowledge", "--head", echo_url(h2c_server, "/head")])
     assert result.returncode == 0, result.stderr
-    document = json.loads(result.stdout)
-    assert (document["method"], document["http_version"]) == ("GET", "2")
+    assert result.stdout.startswith(b"HTTP/2 200")
+
+
+@needs_nghttp
+def test_h2c_get_with_nghttp_is_echoed(h2c_server: RunningServer) -> None:
+    result = run_client(["nghttp", echo_url(h2c_server, "/get")])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(b"METHOD: GET\nTARGET: /get\n")
+
+
+def test_h2c_get_with_httpx_prior_knowledge_is_echoed(h2c_server: RunningServer) -> None:
+    """The timeout first seen with httpx was the server's fault (below), not the client's."""
+    with httpx.Client(http1=False, http2=True, timeout=TIMEOUT_S) as client:
+        response = client.get(echo_url(h2c_server, "/get?echo_format=json"))
+    assert response.http_version == "HTTP/2"
+    assert response.json()["http_version"] == "2"
+
+
+def test_h2_over_tls_get_with_httpx_is_echoed(tls_server: RunningServer, tls_files: TlsFiles) -> None:
+    with httpx.Client(http2=True, verify=tls_files.client_context(), timeout=TIMEOUT_S) as client:
+        response = client.get(echo_url(tls_server, "/get?echo_format=json", tls=True))
+    document = response.json()
+    assert (response.http_version, document["http_version"], document["scheme"]) == ("HTTP/2", "2", "https")
+
+
+@pytest.fixture
+def stock_h2c_server(server_pool: ServerPool) -> Iterator[RunningServer]:
+    """uvicorn's own ``--http zttp --http2``, kept to show why ``app.http2`` exists."""
+    running = server_pool.get(STOCK_HTTP2_OPTIONS)
+    with running.clean_log():
+        yield running
+
+
+def test_stock_uvicorn_http2_still_hangs_on_a_bodyless_get(stock_h2c_server: RunningServer) -> None:
+    """When this fails, uvicorn has fixed its HTTP/2 handler and ``app.http2`` can go."""
+    with (
+        httpx.Client(http1=False, http2=True, timeout=HANG_TIMEOUT_S) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        client.get(echo_url(stock_h2c_server, "/get"))
 
 
 def request_frames(*, end_stream_on_headers: bool) -> bytes:

@@ -6,6 +6,7 @@ an echo (measured here) cost more than the framework. Each concern's logic lives
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.access_log import AccessLog
 from app.cors import Cors
 from app.metrics import Metrics
+from app.responses import SAFETY_RAW
 
 #: Scope key under which the endpoint finds the request id (an ASGI scope extension of ours).
 REQUEST_ID_KEY = "asgi_echo.request_id"
@@ -103,6 +105,13 @@ class ObserveMiddleware:
                 await self.cors.send_preflight(send, origin, preflight_method, preflight_headers, [id_field])
             else:
                 await self.app(scope, observed_receive, observed_send)
+        except asyncio.CancelledError:
+            # uvicorn cancels the requests still running when the graceful-shutdown timeout ends. One
+            # that has not started its response gets a clean 503 instead of uvicorn's 500 and traceback.
+            if status:
+                raise
+            status = 503
+            response_bytes = await send_shutdown_refusal(send, [id_field, *self.cors.response_fields(origin)])
         finally:
             if self.metrics is not None:
                 self.metrics.in_flight -= 1
@@ -128,3 +137,22 @@ class ObserveMiddleware:
                 duration_ms=duration_s * 1000,
                 request_id=request_id.decode("ascii"),
             )
+
+
+async def send_shutdown_refusal(send: Send, fields: list[tuple[bytes, bytes]]) -> int:
+    """503 with ``Retry-After`` and ``Connection: close``: the server stopped waiting for this request.
+
+    Returns the content length sent, in bytes.
+    """
+    content = b"503 Service Unavailable: the server is shutting down; retry\n"
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(content)).encode("ascii")),
+        (b"retry-after", b"1"),
+        (b"connection", b"close"),
+        *fields,
+        *SAFETY_RAW,
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
+    return len(content)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -116,10 +117,13 @@ async def start_container(podman: Podman, image: str) -> AsyncIterator[StartCont
         await podman.run("rm", "--force", "--time", "0", name, check=False)
 
 
-async def wait_until_healthy(url: str, podman: Podman | None = None, name: str = "") -> None:
-    """Poll ``URL/_echo/health`` until 200; on timeout fail with the container's log."""
+async def wait_until_healthy(
+    url: str, podman: Podman | None = None, name: str = "", verify: ssl.SSLContext | bool = True
+) -> None:
+    """Poll ``URL/_echo/health`` until 200 (``verify``: the TLS context for https); on timeout fail with the
+    container's log."""
     deadline = time.monotonic() + READY_TIMEOUT_S
-    async with httpx.AsyncClient(timeout=2.0) as client:
+    async with httpx.AsyncClient(timeout=2.0, verify=verify) as client:
         while time.monotonic() < deadline:
             try:
                 if (await client.get(f"{url}/_echo/health")).status_code == 200:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import trustme
 
-from tests.container.conftest import HARDENED, PREFIX, READY_TIMEOUT_S
+from tests.container.conftest import HARDENED, PREFIX, wait_until_healthy
 from tests.container.podman import Podman
 from tests.servers import free_port
 
@@ -32,20 +30,6 @@ def write_certificate(directory: Path) -> ssl.SSLContext:
     return context
 
 
-async def wait_until_healthy_over_tls(url: str, context: ssl.SSLContext) -> None:
-    """Poll ``URL/_echo/health`` over TLS until 200, bounded by ``READY_TIMEOUT_S``."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    async with httpx.AsyncClient(verify=context, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(f"{url}/_echo/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    pytest.fail(f"{url} did not answer over TLS within {READY_TIMEOUT_S} s")
-
-
 async def test_image_serves_h2_and_http11_over_tls_with_a_mounted_certificate(
     podman: Podman, image: str, tmp_path: Path
 ) -> None:
@@ -63,7 +47,7 @@ async def test_image_serves_h2_and_http11_over_tls_with_a_mounted_certificate(
     )
     try:
         url = f"https://127.0.0.1:{port}"
-        await wait_until_healthy_over_tls(url, context)
+        await wait_until_healthy(url, podman, name, verify=context)
         async with httpx.AsyncClient(http2=True, verify=context, timeout=10) as client:
             h2 = await client.post(f"{url}/tls?echo_format=json", content=b"over h2")
             h2_get = await client.get(f"{url}/tls?echo_format=json")  # no content: the mended HTTP/2 case

@@ -77,22 +77,3 @@ async def test_stream_ceiling(server_pool: ServerPool) -> None:
         assert chunked.status == 200
         assert chunked.content == b"y" * 1000  # cut at the ceiling: the client sees it short
         assert (await exchange(running.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")).status == 200
-
-
-async def test_expect_100_continue_comes_before_the_streamed_response(server: RunningServer) -> None:
-    import asyncio
-
-    from tests.rawhttp import read_response
-
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    try:
-        writer.write(b"PUT /?echo_mode=stream HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nExpect: 100-continue\r\n\r\n")
-        await writer.drain()
-        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-        assert interim.startswith(b"HTTP/1.1 100 ")
-        writer.write(b"stream")
-        response = await read_response(reader)
-        assert response.status == 200
-        assert response.content == b"stream"
-    finally:
-        writer.close()

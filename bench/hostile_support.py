@@ -1,0 +1,146 @@
+"""What every check of ``bench/hostile.py`` shares: the server as documented, RSS sampling, result rows."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.rawhttp import RawResponse, read_response
+from tests.servers import FORBIDDEN_LOG_WORDS, RunningServer
+
+KIB = 1024
+MIB = 1024 * KIB
+#: The image sets UVICORN_LIMIT_CONCURRENCY=1000 (Dockerfile); the documented command adds no limit.
+IMAGE_OPTIONS = ("--limit-concurrency", "1000")
+GET = b"GET /hostile/normal HTTP/1.1\r\nHost: bench\r\n\r\n"
+RST_LINGER = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # SO_LINGER on, 0 s: close() sends RST
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the results table: what was checked, the bound, the figure, and whether it held."""
+
+    check: str
+    bound: str
+    measured: str
+    ok: bool
+
+    @property
+    def verdict(self) -> str:
+        """``ok`` or ``BROKEN``."""
+        return "ok" if self.ok else "BROKEN"
+
+
+def start_server(env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> RunningServer:
+    """uvicorn with the README's options (tests.servers.DOCUMENTED_OPTIONS) plus the image's concurrency limit."""
+    return RunningServer((*IMAGE_OPTIONS, *extra), env)
+
+
+def rss_bytes(pid: int) -> int:
+    """The process's resident set (VmRSS of /proc/PID/status), in bytes; 0 once it has exited."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * KIB
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+class RssSampler:
+    """Samples a process's RSS every ``interval_s`` on a thread and keeps the peak, in bytes."""
+
+    def __init__(self, pid: int, interval_s: float = 0.01) -> None:
+        self.pid = pid
+        self.interval_s = interval_s
+        self.peak_bytes = rss_bytes(pid)
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_bytes = max(self.peak_bytes, rss_bytes(self.pid))
+            self.samples += 1
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.peak_bytes = max(self.peak_bytes, rss_bytes(self.pid))
+
+
+def settled_rss(pid: int, pause_s: float = 0.5) -> int:
+    """RSS after a short pause, so work finishing just now (tasks, buffers) is not counted as growth."""
+    time.sleep(pause_s)
+    return rss_bytes(pid)
+
+
+def mib(value_bytes: float) -> str:
+    """``12.3 MiB``, signed when negative."""
+    return f"{value_bytes / MIB:.1f} MiB"
+
+
+async def request(port: int, raw: bytes = GET, timeout_s: float = 10.0) -> RawResponse:
+    """Send ``raw`` on a new loopback connection and read one response (at most ``timeout_s``)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(raw)
+        await writer.drain()
+        return await asyncio.wait_for(read_response(reader), timeout_s)
+    finally:
+        writer.close()
+
+
+def serves(port: int) -> tuple[bool, str]:
+    """Whether a normal GET is answered 200 within 5 s, and what came back."""
+    try:
+        response = asyncio.run(request(port, GET, 5.0))
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+    return response.status == 200, str(response.status)
+
+
+def serving_row(check: str, server: RunningServer) -> Row:
+    """The row saying a normal request is still served, and the server still running."""
+    alive = server.process.poll() is None
+    ok, what = serves(server.port) if alive else (False, f"exited {server.process.returncode}")
+    return Row(check, "a normal GET afterwards: 200", what, ok and alive)
+
+
+def log_problems(server: RunningServer, since: int) -> list[str]:
+    """Server output lines since index ``since`` holding ERROR or Traceback."""
+    time.sleep(0.1)  # let the reader thread catch up with the last lines
+    return [line for line in server.log[since:] if any(word in line for word in FORBIDDEN_LOG_WORDS)]
+
+
+def log_row(check: str, server: RunningServer, since: int) -> Row:
+    """The row saying the server wrote no ERROR or Traceback since ``since``."""
+    bad = log_problems(server, since)
+    measured = "none" if not bad else f"{len(bad)} line(s), first: {bad[0][:160]}"
+    return Row(check, "no ERROR / Traceback in server output", measured, not bad)
+
+
+@contextmanager
+def running(env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> Iterator[RunningServer]:
+    """A server for one check, stopped by its PID however the check ends."""
+    server = start_server(env, extra)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def rst_close(sock: socket.socket) -> None:
+    """Close with RST (what a killed client does), not FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RST_LINGER)
+    sock.close()

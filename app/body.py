@@ -7,7 +7,30 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from app.errors import ContentTooLarge
+from app.errors import ContentTooLarge, ServerBusy
+
+
+class InflightBudget:
+    """Bytes of request content held in memory at once, across every request of this process.
+
+    A request reserves its bytes before holding them and releases them once its response is sent;
+    a reservation past ``max_bytes`` raises ``ServerBusy`` (503), so many large bodies at once cannot
+    push the process past its memory limit.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.held_bytes = 0
+
+    def reserve(self, size_bytes: int) -> None:
+        """Hold ``size_bytes`` more. Raises ``ServerBusy`` when that would pass ``max_bytes``."""
+        if self.held_bytes + size_bytes > self.max_bytes:
+            raise ServerBusy(self.max_bytes)
+        self.held_bytes += size_bytes
+
+    def release(self, size_bytes: int) -> None:
+        """Give back ``size_bytes`` reserved earlier."""
+        self.held_bytes -= size_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,32 +54,37 @@ class Body:
         return digest.hexdigest()
 
 
-def declared_length(request: Request) -> int | None:
-    """The ``Content-Length`` value in bytes, or None when absent or not a plain decimal (RFC 9112 §6.2)."""
-    raw = request.headers.get("content-length")
-    if raw is None or not raw.isdigit():
-        return None
-    return int(raw)
+async def read_body(request: Request, declared_length: int | None, max_body_bytes: int, budget: InflightBudget) -> Body:
+    """Read the whole request content, at most ``max_body_bytes`` bytes, reserved in ``budget``.
 
-
-async def read_body(request: Request, max_body_bytes: int) -> Body:
-    """Read the whole request content, at most ``max_body_bytes`` bytes.
+    ``declared_length`` is the request's ``Content-Length`` (None without one); it is reserved at
+    once, chunked content as it arrives. On success the caller releases ``Body.size_bytes`` from
+    ``budget`` after the response; on an exception the reservation is already released.
 
     Raises:
         ContentTooLarge: at once when ``Content-Length`` declares more than the ceiling (nothing is
             read, so no ``100 Continue`` is sent), else as soon as the bytes received cross it.
+        ServerBusy: the content would pass the budget (503), checked before reading what is declared.
         starlette.requests.ClientDisconnect: the client went away before the content ended.
     """
-    declared = declared_length(request)
-    if declared is not None and declared > max_body_bytes:
+    if declared_length is not None and declared_length > max_body_bytes:
         raise ContentTooLarge(max_body_bytes)
+    reserved = declared_length or 0
+    budget.reserve(reserved)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        if not chunk:
-            continue
-        size += len(chunk)
-        if size > max_body_bytes:
-            raise ContentTooLarge(max_body_bytes)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            if not chunk:
+                continue
+            size += len(chunk)
+            if size > max_body_bytes:
+                raise ContentTooLarge(max_body_bytes)
+            if size > reserved:
+                budget.reserve(size - reserved)
+                reserved = size
+            chunks.append(chunk)
+    except BaseException:
+        budget.release(reserved)
+        raise
     return Body(tuple(chunks), size)

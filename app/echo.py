@@ -42,11 +42,14 @@ class RequestFacts:
     server: tuple[str, int | None] | None
     headers: list[Field]
     body: Body
-    received_at: datetime
+    received_at_s: float
 
     @classmethod
-    def from_scope(cls, scope: Scope, body: Body, received_at: datetime) -> RequestFacts:
-        """Collect the facts of an ASGI HTTP ``scope`` (ASGI spec, HTTP connection scope)."""
+    def from_scope(cls, scope: Scope, body: Body, received_at_s: float) -> RequestFacts:
+        """Collect the facts of an ASGI HTTP ``scope`` (ASGI spec, HTTP connection scope).
+
+        ``received_at_s`` is when the request reached the app, in seconds since the epoch.
+        """
         query_string: bytes = scope.get("query_string", b"")
         raw_path: bytes | None = scope.get("raw_path")
         if raw_path is None:  # optional in the ASGI spec: rebuild it from the decoded path
@@ -65,7 +68,7 @@ class RequestFacts:
             server=None if server is None else (server[0], server[1]),
             headers=list(scope["headers"]),
             body=body,
-            received_at=received_at,
+            received_at_s=received_at_s,
         )
 
     def field_values(self, name: bytes) -> list[bytes]:
@@ -126,11 +129,16 @@ def json_echo(
         "form": form,
         "form_error": form_error,
         "hostname": hostname,
-        "received_at": facts.received_at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "received_at": rfc3339(facts.received_at_s),
         "instance": instance,
         "applied": applied or {},
     }
     return dump_json(document)
+
+
+def rfc3339(epoch_s: float) -> str:
+    """Seconds since the epoch as RFC 3339 UTC with microseconds: ``2026-01-02T03:04:05.000006Z``."""
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def dump_json(document: Any) -> bytes:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import UTC, datetime
+import time
+from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 
-from app.body import declared_length, read_body
-from app.controls import Controls, applied_field, has_controls, parse_controls
+from app.body import Body, InflightBudget, read_body
+from app.controls import Controls, applied_field, may_hold_controls, parse_controls
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
 from app.errors import ConnectNotEchoed
-from app.negotiation import EchoFormat, format_from_accept
+from app.head import HeadFacts, scan_head
+from app.negotiation import format_from_accept
 from app.observe import REQUEST_ID_KEY
 from app.responses import RawFields, send_parts
 from app.sequences import StatusSequences
@@ -42,60 +44,73 @@ class EchoEndpoint:
         self.instance = settings.instance.as_document()
         self.sequences = StatusSequences()
         self.echo_log = echo_log
+        self.budget = InflightBudget(settings.max_inflight_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        received_at = datetime.now(UTC)
+        received_at_s = time.time()
         if scope["method"] == "CONNECT":
             raise ConnectNotEchoed
         request = Request(scope, receive)
-        controls = self._controls(scope)
+        head = scan_head(scope["headers"])
+        controls = self._controls(scope, head)
         status = self._status(controls)
         applied = controls.applied(status)
         fields: RawFields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
         head_only = scope["method"] == "HEAD"
         if controls.stream:
             await asyncio.sleep(controls.delay_ms / 1000)
-            content_type = stream_content_type(request.headers.get("content-type", "").encode("latin-1"))
+            content_type = stream_content_type(head.content_type)
             await stream_echo(
                 receive,
                 send,
                 status=status,
                 content_type=content_type,
-                declared_length=declared_length(request),
+                declared_length=head.content_length,
                 max_stream_bytes=self.settings.max_stream_bytes,
                 head_only=head_only,
                 fields=fields,
             )
             return
         try:
-            body = await read_body(request, self.settings.max_body_bytes)
+            body = await read_body(request, head.content_length, self.settings.max_body_bytes, self.budget)
         except ClientDisconnect:
             return  # nobody is left to answer; not an error of ours
-        facts = RequestFacts.from_scope(scope, body, received_at)
+        try:
+            content_type, parts, content_fields = self._content(scope, head, controls, applied, body, received_at_s)
+            if controls.delay_ms:
+                await asyncio.sleep(controls.delay_ms / 1000)
+            await send_parts(send, status, content_type, parts, head_only=head_only, fields=[*fields, *content_fields])
+        finally:
+            self.budget.release(body.size_bytes)
+
+    def _content(
+        self,
+        scope: Scope,
+        head: HeadFacts,
+        controls: Controls,
+        applied: dict[str, Any],
+        body: Body,
+        received_at_s: float,
+    ) -> tuple[bytes, list[bytes], RawFields]:
+        """The response's content type, content parts and the fields that go with them."""
+        control_fields = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers]
+        facts = RequestFacts.from_scope(scope, body, received_at_s)
         if self.echo_log is not None:
             self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, "-"))
-        if controls.delay_ms:
-            await asyncio.sleep(controls.delay_ms / 1000)
         if controls.body is not None:
             content_type = (controls.content_type or "text/plain; charset=utf-8").encode("latin-1")
-            parts = [controls.body]
-        elif self._echo_format(request, controls) == "json":
-            content_type, parts = JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)]
-            fields = [*fields, VARY_ACCEPT]
-        else:
-            content_type, parts = TEXT_TYPE, text_echo(facts)
-            fields = [*fields, VARY_ACCEPT]
-        fields = [*fields, *((name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers)]
-        await send_parts(send, status, content_type, parts, head_only=head_only, fields=fields)
+            return content_type, [controls.body], control_fields
+        if (controls.format or format_from_accept(head.accept)) == "json":
+            return JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)], [VARY_ACCEPT, *control_fields]
+        return TEXT_TYPE, text_echo(facts), [VARY_ACCEPT, *control_fields]
 
-    def _controls(self, scope: Scope) -> Controls:
+    def _controls(self, scope: Scope, head: HeadFacts) -> Controls:
         query_string: bytes = scope.get("query_string", b"")
-        headers = scope["headers"]
-        if not self.settings.controls or not has_controls(query_string, headers):
+        if not self.settings.controls or not (head.has_echo_fields or may_hold_controls(query_string)):
             return NO_CONTROLS
         return parse_controls(
             query_string,
-            headers,
+            scope["headers"],
             max_delay_ms=self.settings.max_delay_ms,
             allow_active_content=self.settings.allow_active_content,
         )
@@ -106,10 +121,3 @@ class EchoEndpoint:
         if controls.sequence is None:
             return controls.statuses[0]
         return self.sequences.next_status(controls.sequence, controls.statuses)
-
-    @staticmethod
-    def _echo_format(request: Request, controls: Controls) -> EchoFormat:
-        if controls.format is not None:
-            return controls.format
-        accept = request.headers.getlist("accept")
-        return format_from_accept(", ".join(accept) if accept else None)

@@ -16,13 +16,15 @@ from app.responses import SAFETY_FIELDS
 
 
 class EchoError(Exception):
-    """A request the server refuses; ``status`` is the HTTP status, ``message`` the plain reason."""
+    """A request the server refuses; ``status`` is the HTTP status, ``message`` the plain reason,
+    ``fields`` extra response fields (such as ``Retry-After``)."""
 
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.fields = fields
 
 
 class ContentTooLarge(EchoError):
@@ -47,6 +49,23 @@ class ConnectNotEchoed(EchoError):
         )
 
 
+class ServerBusy(EchoError):
+    """Request content in memory across all requests would pass ``ECHO_MAX_INFLIGHT_BYTES`` (503).
+
+    ``Retry-After`` (RFC 9110 §10.2.3) tells the client when to try again, in seconds.
+    """
+
+    status = 503
+    RETRY_AFTER_S = 1
+
+    def __init__(self, max_inflight_bytes: int) -> None:
+        super().__init__(
+            f"Service Unavailable: request content in memory would pass {max_inflight_bytes} bytes "
+            "(ECHO_MAX_INFLIGHT_BYTES); retry shortly",
+            {"retry-after": str(self.RETRY_AFTER_S)},
+        )
+
+
 class InvalidControl(EchoError):
     """An ``echo_*`` control has an unknown name or an invalid value (400)."""
 
@@ -64,7 +83,7 @@ def plain_error(status: int, message: str, headers: Mapping[str, str] | None = N
 async def echo_error_handler(request: Request, exc: Exception) -> Response:
     """Map an ``EchoError`` to its status and plain message."""
     assert isinstance(exc, EchoError)
-    return plain_error(exc.status, exc.message)
+    return plain_error(exc.status, exc.message, exc.fields)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from app.access_log import AccessLog, LogSink, stdout_sink
+from app.access_log import AccessLog, LineWriter, LogSink
 from app.cors import Cors
 from app.echo_log import EchoLog
 from app.endpoints import EchoEndpoint
@@ -25,13 +25,13 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     """Build the ASGI application.
 
     ``settings`` defaults to ``Settings.from_environ()``; ``log_sink`` receives each log line (default:
-    stdout through the ``asgi_echo`` logger).
+    a ``LineWriter`` on stdout).
 
     Raises:
         SettingsError: an ``ECHO_*`` variable is invalid (only when ``settings`` is None).
     """
     settings = Settings.from_environ() if settings is None else settings
-    sink = stdout_sink() if log_sink is None else log_sink
+    sink = LineWriter() if log_sink is None else log_sink
     metrics = Metrics() if settings.metrics else None
     echo_log = EchoLog(settings.log_redact, sink) if settings.log_echo else None
     echo = EchoEndpoint(settings, echo_log)

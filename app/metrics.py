@@ -1,12 +1,19 @@
-"""Prometheus metrics with ``prometheus-client``, in a registry of the app's own (one per ``create_app``).
+"""Prometheus metrics: counted in plain integers on the hot path, exposed by ``prometheus-client``.
 
-Label children are created once and cached: ``labels()`` per request costs a lock and a dict lookup.
-Method labels are bounded: unknown tokens count as ``OTHER`` so clients cannot grow the label set.
+A custom collector (prometheus-client's documented pattern for values kept elsewhere) turns the counts
+into metric families at scrape time. Per request that is a few integer additions instead of seven
+locked ``inc()`` calls, which cost about 4 µs a request here. Every count lives in one process and is
+touched only from its event loop. Method labels are bounded: unknown tokens count as ``OTHER``.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from bisect import bisect_left
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 KNOWN_METHODS = frozenset(
     {
@@ -15,51 +22,68 @@ KNOWN_METHODS = frozenset(
         *("PURGE", "QUERY", "SEARCH"),
     }
 )
+#: Upper bounds of the duration histogram's buckets, in seconds.
 DURATION_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-class Metrics:
-    """The server's metrics; ``exposition()`` renders them in the Prometheus text format."""
+class Metrics(Collector):
+    """The server's counters; ``exposition()`` renders them in the Prometheus text format."""
 
     def __init__(self) -> None:
+        self.in_flight = 0
+        self.request_bytes = 0
+        self.response_bytes = 0
+        self.websocket_connections = 0
+        self.websocket_messages = {"text": 0, "binary": 0}
+        self._requests: dict[tuple[str, int], int] = {}
+        self._duration_buckets = [0] * (len(DURATION_BUCKETS_S) + 1)  # the last one is +Inf
+        self._duration_sum_s = 0.0
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "echo_http_requests", "HTTP requests answered", ["method", "status_class"], registry=self.registry
-        )
-        self.request_bytes = Counter(
-            "echo_http_request_content_bytes", "Request content bytes received", registry=self.registry
-        )
-        self.response_bytes = Counter(
-            "echo_http_response_content_bytes", "Response content bytes sent", registry=self.registry
-        )
-        self.duration = Histogram(
-            "echo_http_request_duration_seconds",
-            "Time from request start to response end, in seconds",
-            buckets=DURATION_BUCKETS_S,
-            registry=self.registry,
-        )
-        self.in_flight = Gauge("echo_http_requests_in_flight", "HTTP requests in progress", registry=self.registry)
-        self.websocket_connections = Counter(
-            "echo_websocket_connections", "WebSocket connections accepted", registry=self.registry
-        )
-        self.websocket_messages = Counter(
-            "echo_websocket_messages", "WebSocket messages echoed", ["kind"], registry=self.registry
-        )
-        self._request_children: dict[tuple[str, int], Counter] = {}
+        self.registry.register(self)
 
     def observe_request(
         self, method: str, status: int, request_bytes: int, response_bytes: int, duration_s: float
     ) -> None:
         """Count one finished HTTP request; ``status`` 0 means no response was sent."""
         key = (method if method in KNOWN_METHODS else "OTHER", status // 100)
-        child = self._request_children.get(key)
-        if child is None:
-            status_class = f"{key[1]}xx" if key[1] else "none"
-            child = self._request_children[key] = self.requests.labels(key[0], status_class)
-        child.inc()
-        self.request_bytes.inc(request_bytes)
-        self.response_bytes.inc(response_bytes)
-        self.duration.observe(duration_s)
+        self._requests[key] = self._requests.get(key, 0) + 1
+        self.request_bytes += request_bytes
+        self.response_bytes += response_bytes
+        self._duration_buckets[bisect_left(DURATION_BUCKETS_S, duration_s)] += 1
+        self._duration_sum_s += duration_s
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families, built from the counts at scrape time (prometheus-client ``Collector``)."""
+        requests = CounterMetricFamily(
+            "echo_http_requests", "HTTP requests answered", labels=["method", "status_class"]
+        )
+        for (method, status_hundreds), count in sorted(self._requests.items()):
+            requests.add_metric([method, f"{status_hundreds}xx" if status_hundreds else "none"], count)
+        yield requests
+        yield CounterMetricFamily(
+            "echo_http_request_content_bytes", "Request content bytes received", value=self.request_bytes
+        )
+        yield CounterMetricFamily(
+            "echo_http_response_content_bytes", "Response content bytes sent", value=self.response_bytes
+        )
+        cumulative, buckets = 0, []
+        for bound, count in zip((*map(str, DURATION_BUCKETS_S), "+Inf"), self._duration_buckets, strict=True):
+            cumulative += count
+            buckets.append((bound, cumulative))
+        yield HistogramMetricFamily(
+            "echo_http_request_duration_seconds",
+            "Time from request start to response end, in seconds",
+            buckets=buckets,
+            sum_value=self._duration_sum_s,
+        )
+        yield GaugeMetricFamily("echo_http_requests_in_flight", "HTTP requests in progress", value=self.in_flight)
+        yield CounterMetricFamily(
+            "echo_websocket_connections", "WebSocket connections accepted", value=self.websocket_connections
+        )
+        messages = CounterMetricFamily("echo_websocket_messages", "WebSocket messages echoed", labels=["kind"])
+        for kind, count in self.websocket_messages.items():
+            messages.add_metric([kind], count)
+        yield messages
 
     def exposition(self) -> bytes:
         """The Prometheus text exposition of every metric (served as ``prometheus_client.CONTENT_TYPE_LATEST``)."""

@@ -96,7 +96,7 @@ class ObserveMiddleware:
             return message
 
         if self.metrics is not None:
-            self.metrics.in_flight.inc()
+            self.metrics.in_flight += 1
         try:
             if scope["method"] == "OPTIONS" and origin is not None and preflight_method is not None:
                 status = 204
@@ -105,7 +105,7 @@ class ObserveMiddleware:
                 await self.app(scope, observed_receive, observed_send)
         finally:
             if self.metrics is not None:
-                self.metrics.in_flight.dec()
+                self.metrics.in_flight -= 1
             if not scope["path"].startswith(self.own_prefix):
                 self._record(scope, status, request_bytes, response_bytes, started, request_id)
 

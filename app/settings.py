@@ -51,6 +51,16 @@ class Settings:
 
     #: ECHO_MAX_BODY_BYTES: largest request content echoed; past it 413 (RFC 9110 §15.5.14).
     max_body_bytes: int = 10 * MIB
+    #: ECHO_MAX_INFLIGHT_BYTES: request content held in memory at once, across all requests; past it 503.
+    max_inflight_bytes: int = 256 * MIB
+    #: ECHO_MAX_HEADER_BYTES: largest request head (request line and fields); past it 431.
+    max_header_bytes: int = 64 * 1024
+    #: ECHO_MAX_TARGET_BYTES: longest request target; past it 414.
+    max_target_bytes: int = 16 * 1024
+    #: ECHO_HEADER_TIMEOUT_S: time for a request head to arrive complete; past it 408.
+    header_timeout_s: float = 10.0
+    #: ECHO_BODY_TIMEOUT_S: time the request content may make no progress; past it 408.
+    body_timeout_s: float = 30.0
     #: ECHO_MAX_STREAM_BYTES: largest content sent back in ``echo_mode=stream``.
     max_stream_bytes: int = 4 * GIB
     #: ECHO_MAX_DELAY_MS: ceiling of the ``delay`` control, in milliseconds.
@@ -96,6 +106,11 @@ class Settings:
 
         return cls(
             max_body_bytes=read("ECHO_MAX_BODY_BYTES", _positive_int, default.max_body_bytes),
+            max_inflight_bytes=read("ECHO_MAX_INFLIGHT_BYTES", _positive_int, default.max_inflight_bytes),
+            max_header_bytes=read("ECHO_MAX_HEADER_BYTES", _positive_int, default.max_header_bytes),
+            max_target_bytes=read("ECHO_MAX_TARGET_BYTES", _positive_int, default.max_target_bytes),
+            header_timeout_s=read("ECHO_HEADER_TIMEOUT_S", _positive_seconds, default.header_timeout_s),
+            body_timeout_s=read("ECHO_BODY_TIMEOUT_S", _positive_seconds, default.body_timeout_s),
             max_stream_bytes=read("ECHO_MAX_STREAM_BYTES", _positive_int, default.max_stream_bytes),
             max_delay_ms=read("ECHO_MAX_DELAY_MS", _non_negative_int, default.max_delay_ms),
             controls=read("ECHO_CONTROLS", _boolean, default.controls),

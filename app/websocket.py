@@ -29,7 +29,7 @@ class WebSocketEcho:
             return
         await send({"type": "websocket.accept"})
         if self.metrics is not None:
-            self.metrics.websocket_connections.inc()
+            self.metrics.websocket_connections += 1
         while True:
             try:
                 message = await asyncio.wait_for(receive(), self.idle_timeout_s)
@@ -45,4 +45,4 @@ class WebSocketEcho:
                 await send({"type": "websocket.send", "bytes": message.get("bytes") or b""})
                 kind = "binary"
             if self.metrics is not None:
-                self.metrics.websocket_messages.labels(kind).inc()
+                self.metrics.websocket_messages[kind] += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 #: RFC 9110 methods but CONNECT, PATCH (RFC 5789), WebDAV (RFC 4918), CalDAV (RFC 4791 MKCALENDAR,
-#: RFC 3253 REPORT), PURGE and QUERY: echoed with 200 in the default configuration (httptools).
+#: RFC 3253 REPORT), PURGE and QUERY: echoed with 200 in the default configuration (httptools' llhttp).
 DEFAULT_METHODS = (
     *("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE"),
     "PATCH",

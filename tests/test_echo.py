@@ -52,7 +52,7 @@ def facts(**overrides: object) -> RequestFacts:
         "server": ("127.0.0.1", 5000),
         "headers": [(b"host", b"h"), (b"x-a", b"\xe9")],
         "body": Body((b"ab", b"cd"), 4),
-        "received_at": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        "received_at_s": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC).timestamp(),
     }
     values.update(overrides)
     return RequestFacts(**values)  # type: ignore[arg-type]

@@ -245,3 +245,41 @@ async def test_config_shows_effective_settings(harness: Harness) -> None:
     assert document["prefix"] == "/_internal"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert (await client.get("/_echo/config")).content.startswith(b"METHOD: GET")  # no longer reserved
+
+
+async def test_line_writer_batches_lines_within_one_loop_turn() -> None:
+    import asyncio
+    import os
+
+    from app.access_log import LineWriter
+
+    read_fd, write_fd = os.pipe()
+    try:
+        writer = LineWriter(write_fd)
+        writer("first")
+        writer("second \u2713")
+        os.set_blocking(read_fd, False)
+        with pytest.raises(BlockingIOError):
+            os.read(read_fd, 100)  # nothing written yet: the batch waits for the end of this turn
+        await asyncio.sleep(0)
+        assert os.read(read_fd, 100) == "first\nsecond \u2713\n".encode()
+        writer.max_buffer_bytes = 4
+        writer("now")  # over the buffer bound: written at once
+        assert os.read(read_fd, 100) == b"now\n"
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_line_writer_writes_at_once_outside_a_loop() -> None:
+    import os
+
+    from app.access_log import LineWriter
+
+    read_fd, write_fd = os.pipe()
+    try:
+        LineWriter(write_fd)("no loop")
+        assert os.read(read_fd, 100) == b"no loop\n"
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

@@ -31,10 +31,12 @@ def test_test_command_installs_dev_requirements_and_runs_pytest() -> None:
 
 def test_dockerfile_sets_the_documented_options() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "UVICORN_HTTP=httptools" in dockerfile
+    assert "UVICORN_HTTP=app.protocol:EchoHttpToolsProtocol" in dockerfile
     assert "UVICORN_PROXY_HEADERS=false" in dockerfile
     assert "UVICORN_ACCESS_LOG=false" in dockerfile
-    assert DOCUMENTED_OPTIONS == ("--http", "httptools", "--no-proxy-headers", "--no-access-log")
+    assert DOCUMENTED_OPTIONS == (
+        "--http", "app.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log"
+    )  # fmt: skip
 
 
 async def test_every_json_field_is_documented_and_no_other(client: httpx.AsyncClient) -> None:

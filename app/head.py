@@ -1,0 +1,40 @@
+"""The few header fields the echo endpoint acts on, found in one pass over the header section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.controls import FIELD_PREFIX
+
+
+@dataclass(frozen=True, slots=True)
+class HeadFacts:
+    """``content_length`` in bytes (None when absent or not a plain decimal, RFC 9112 §6.2), the first
+    ``content_type``, every ``Accept`` value joined with ``,`` (None when absent), and whether any
+    ``X-Echo-*`` field is present."""
+
+    content_length: int | None
+    content_type: bytes | None
+    accept: str | None
+    has_echo_fields: bool
+
+
+def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
+    """Read ``HeadFacts`` from ASGI header pairs (names lowercase)."""
+    content_length: int | None = None
+    content_type: bytes | None = None
+    accept: list[bytes] = []
+    has_echo_fields = False
+    for name, value in headers:
+        if name == b"content-length":
+            content_length = int(value) if value.isdigit() else None
+        elif name == b"content-type":
+            if content_type is None:
+                content_type = value
+        elif name == b"accept":
+            accept.append(value)
+        elif name.startswith(FIELD_PREFIX):
+            has_echo_fields = True
+    return HeadFacts(
+        content_length, content_type, b", ".join(accept).decode("latin-1") if accept else None, has_echo_fields
+    )

@@ -1,0 +1,252 @@
+"""uvicorn's httptools protocol with the limits an echo server pointed at by everything needs.
+
+Selected with ``uvicorn --http app.protocol:EchoHttpToolsProtocol`` (the documented command and the
+image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirements.txt; the tests in
+``tests/hostile`` guard every behaviour below). What it adds, all in the default configuration:
+
+- a request head over ``ECHO_MAX_HEADER_BYTES`` gets 431 and a target over ``ECHO_MAX_TARGET_BYTES``
+  414 (RFC 9110 §15.5.15, §15.5.20 / RFC 6585 §5), checked as bytes arrive so a flood is never buffered;
+- a head not complete within ``ECHO_HEADER_TIMEOUT_S`` of its first byte (or of the connection) and a
+  body making no progress for ``ECHO_BODY_TIMEOUT_S`` get 408 (RFC 9110 §15.5.9);
+- an HTTP version other than 1.0 and 1.1 gets 505 (RFC 9110 §15.6.6), a transfer coding other than
+  chunked 501 (RFC 9112 §6.1), a method token the parser does not know 501 (RFC 9110 §9.1), and a
+  1.1 request without exactly one Host 400 (RFC 9112 §3.2);
+- every refusal is a short plain message with the safety fields and ``Connection: close``, and the
+  connection is closed: bytes after a refused request are never answered as a new request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from asyncio import TimerHandle
+from dataclasses import dataclass
+from typing import Any
+
+import httptools
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from app.responses import SAFETY_RAW
+from app.settings import Settings
+
+_TOKEN_SP = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolLimits:
+    """The head and time limits the protocol enforces (bytes and seconds)."""
+
+    max_header_bytes: int
+    max_target_bytes: int
+    header_timeout_s: float
+    body_timeout_s: float
+
+
+@functools.cache
+def protocol_limits() -> ProtocolLimits:
+    """The limits from the environment, read once per process (uvicorn builds the protocol, not us)."""
+    settings = Settings.from_environ()
+    return ProtocolLimits(
+        settings.max_header_bytes, settings.max_target_bytes, settings.header_timeout_s, settings.body_timeout_s
+    )
+
+
+class _Refused(Exception):
+    """Raised inside a parser callback to stop parsing; the status and message wait on the protocol."""
+
+
+class EchoHttpToolsProtocol(HttpToolsProtocol):
+    """``HttpToolsProtocol`` plus head limits, head and body timeouts, and plain refusals (see module)."""
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.limits = protocol_limits()
+        self._head_done = False
+        self._raw_head_bytes = 0  # every byte received while the head is incomplete
+        self._head_bytes = 0  # the head as the parser reported it: target and field lines
+        self._refusal: tuple[int, str] | None = None
+        self._head_timer: TimerHandle | None = None
+        self._body_timer: TimerHandle | None = None
+        self._body_progress_at = 0.0
+
+    # Connection ------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._head_done:
+            self._raw_head_bytes += len(data)
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        except httptools.HttpParserError as exc:
+            self.refuse(*(self._refusal or _classify(exc, data)))
+            return
+        if not self._head_done and self._raw_head_bytes > self.limits.max_header_bytes:
+            self.refuse(431, self._head_too_large())
+        elif self._head_done and self._body_timer is None and self._awaiting_body():
+            self._body_progress_at = self.loop.time()
+            self._body_timer = self.loop.call_later(self.limits.body_timeout_s, self._body_timeout)
+
+    # Parser callbacks --------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_done = False
+        self._head_bytes = 0
+        self._raw_head_bytes = 0
+        if self._head_timer is None:
+            self._arm_head_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._head_bytes += len(url)
+        if self._head_bytes > self.limits.max_target_bytes:
+            self._stop(414, f"URI Too Long: the request target exceeds {self.limits.max_target_bytes} bytes "
+                            "(ECHO_MAX_TARGET_BYTES)")  # fmt: skip
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_bytes += len(name) + len(value) + 4  # name, ": ", value, CRLF
+        if self._head_bytes > self.limits.max_header_bytes:
+            self._stop(431, self._head_too_large())
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._head_done = True
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        version = self.parser.get_http_version()
+        if version not in ("1.0", "1.1"):
+            self._stop(505, f"HTTP Version Not Supported: HTTP/{version} (this server speaks HTTP/1.0 and 1.1)")
+        for name, value in self.headers:
+            if name == b"transfer-encoding" and any(
+                coding.strip().lower() != b"chunked" for coding in value.split(b",")
+            ):
+                self._stop(501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)")
+        if version == "1.1":
+            hosts = sum(1 for name, _ in self.headers if name == b"host")
+            if hosts != 1:
+                self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {hosts}")
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_progress_at = self.loop.time()
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+        super().on_message_complete()
+
+    # Refusals and timers -----------------------------------------------------------------------
+
+    def refuse(self, status: int, message: str) -> None:
+        """Answer ``status`` with a plain ``message``, ``Connection: close``, and close the connection.
+
+        When a request's app is already running it is told the client is gone (it sees
+        ``http.disconnect``); when its response has started, the connection is only closed.
+        """
+        self._cancel_timers()
+        cycle = self.cycle
+        answered = cycle is not None and cycle.response_started and not cycle.response_complete
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+        if not answered and not self.transport.is_closing():
+            content = f"{status} {message}\n".encode()
+            fields = [
+                *self.server_state.default_headers,
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(content)).encode("ascii")),
+                *SAFETY_RAW,
+                (b"connection", b"close"),
+            ]
+            lines = b"".join(name + b": " + value + b"\r\n" for name, value in fields)
+            self.transport.write(STATUS_LINE[status] + lines + b"\r\n" + content)
+        self.logger.warning("Refused a request from %s: %d %s", _peer(self.client), status, message)
+        self.transport.close()
+
+    def _stop(self, status: int, message: str) -> None:
+        self._refusal = (status, message)
+        raise _Refused(message)
+
+    def _head_too_large(self) -> str:
+        return (
+            f"Request Header Fields Too Large: the request head exceeds {self.limits.max_header_bytes} bytes "
+            "(ECHO_MAX_HEADER_BYTES)"
+        )
+
+    def _arm_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(self.limits.header_timeout_s, self._head_timeout)
+
+    def _head_timeout(self) -> None:
+        self._head_timer = None
+        if not self._head_done or self.cycle is None or self.cycle.response_complete:
+            self.refuse(408, f"Request Timeout: no complete request head within {self.limits.header_timeout_s:g} s "
+                             "(ECHO_HEADER_TIMEOUT_S)")  # fmt: skip
+
+    def _awaiting_body(self) -> bool:
+        cycle = self.cycle
+        return cycle is not None and cycle.more_body and not cycle.response_complete and not cycle.disconnected
+
+    def _body_timeout(self) -> None:
+        self._body_timer = None
+        if not self._awaiting_body():
+            return
+        idle_s = self.loop.time() - self._body_progress_at
+        if self.flow.read_paused or idle_s < self.limits.body_timeout_s:
+            # The app is not reading (flow control), or bytes came since: wait for the rest of the window.
+            remaining_s = max(self.limits.body_timeout_s - idle_s, 0.05)
+            self._body_timer = self.loop.call_later(remaining_s, self._body_timeout)
+            return
+        self.refuse(408, f"Request Timeout: the request content made no progress for {self.limits.body_timeout_s:g} s "
+                         "(ECHO_BODY_TIMEOUT_S)")  # fmt: skip
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._head_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._body_timer = None
+
+
+def _classify(exc: httptools.HttpParserError, data: bytes) -> tuple[int, str]:
+    """Map a parser error to the status RFC 9110/9112 give it, with the parser's own words."""
+    reason = str(exc) or type(exc).__name__
+    if reason == "Invalid HTTP version":
+        return 505, "HTTP Version Not Supported: this server speaks HTTP/1.0 and 1.1"
+    if "Transfer-Encoding" in reason and "invalid" in reason:
+        return 501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)"
+    if isinstance(exc, httptools.HttpParserInvalidMethodError) and _TOKEN_SP.match(data):
+        method = data.split(b" ", 1)[0].decode("ascii")[:64]
+        return 501, (
+            f"Not Implemented: the method {method} is unknown to the default parser; run uvicorn with "
+            "--http h11 to echo any method token"
+        )
+    return 400, f"Bad Request: {reason}"
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else "-"

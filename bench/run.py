@@ -14,6 +14,7 @@ import json
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -453,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         measure_throughput(plan, cores, outcome)
         if not outcome.broken:
             throughput_targets(outcome)
-    except (RuntimeError, OSError, TimeoutError) as exc:
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # TimeoutError is an OSError
         outcome.broken.append(f"{type(exc).__name__}: {exc}")
     text = render(plan, cores, outcome)
     print(text)

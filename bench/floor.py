@@ -1,0 +1,88 @@
+"""The stack's floor: raw ASGI echoes with nothing around them, run under uvicorn like asgi-echo.
+
+``app`` writes the same text echo as asgi-echo (``app.echo.text_echo``: METHOD / TARGET / HEADERS /
+BODY) and, for ``Accept: application/json``, a small JSON echo of the same facts. ``ok_app`` answers
+``ok`` to anything: the load generator's ceiling. Deliberately plain: what a competent hand-written
+ASGI echo costs, so the ratio to it measures what our app adds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+_TEXT_START: dict[str, Any] = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+}
+_canonical: dict[bytes, bytes] = {}
+
+
+def canonical_name(name: bytes) -> bytes:
+    """Title-Case a lowercase field name at each ``-`` (``x-request-id`` -> ``X-Request-Id``), cached."""
+    title = _canonical.get(name)
+    if title is None:
+        title = _canonical[name] = b"-".join(word[:1].upper() + word[1:] for word in name.split(b"-"))
+    return title
+
+
+async def read_all(receive: Receive) -> bytes:
+    """The whole request content (the floor has no ceiling: the benchmark sends bounded bodies)."""
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while message.get("more_body", False):
+        message = await receive()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Echo the request as text (or JSON when ``Accept`` names ``application/json``)."""
+    if scope["type"] != "http":
+        return  # lifespan: nothing to set up
+    body = await read_all(receive)
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    query_string: bytes = scope["query_string"]
+    target = scope["raw_path"] + b"?" + query_string if query_string else scope["raw_path"]
+    if any(name == b"accept" and b"application/json" in value for name, value in headers):
+        await send_json(send, scope, target, headers, body)
+        return
+    lines = [b"METHOD: ", scope["method"].encode("latin-1"), b"\nTARGET: ", target, b"\nHEADERS:\n"]
+    for name, value in headers:
+        lines += (canonical_name(name), b": ", value, b"\n")
+    lines += (b"\nBODY:\n", body)
+    await send(_TEXT_START)
+    await send({"type": "http.response.body", "body": b"".join(lines)})
+
+
+async def send_json(send: Send, scope: Scope, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """A one-line JSON echo: method, target, path, query, headers and the body with its SHA-256."""
+    try:
+        value, encoding = body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        value, encoding = body.hex(), "hex"
+    document = {
+        "method": scope["method"],
+        "target": target.decode("latin-1"),
+        "path": scope["path"],
+        "query_string": scope["query_string"].decode("latin-1"),
+        "headers": [[name.decode("latin-1"), field.decode("latin-1")] for name, field in headers],
+        "body": {"encoding": encoding, "value": value, "size": len(body), "sha256": hashlib.sha256(body).hexdigest()},
+    }
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": json.dumps(document).encode("utf-8")})
+
+
+async def ok_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer ``ok`` without reading anything: the cheapest response the server can make."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})

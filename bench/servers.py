@@ -1,0 +1,181 @@
+"""The contestants: how each server is started (pinned to one core), checked and stopped by its PID."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.servers import DOCUMENTED_OPTIONS, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 10.0
+#: The stock protocol: what ``--http httptools`` gives. The shipped options may later name our own
+#: protocol class (``--http module:Class``); the floor then runs under both.
+STOCK_OPTIONS = ("--http", "httptools", "--no-proxy-headers", "--no-access-log")
+#: Image variables the benchmark does not take: the address is ours (loopback, a free port), PATH is the venv's.
+SKIPPED_IMAGE_VARS = frozenset({"PATH", "UVICORN_HOST", "UVICORN_PORT"})
+
+
+@dataclass(frozen=True)
+class Cores:
+    """Which core the servers and the load generator run on; None when nothing is pinned."""
+
+    server: int | None
+    client: int | None
+
+    @classmethod
+    def detect(cls) -> Cores:
+        """Server on core 0 and client on core 1 when ``taskset`` exists and there are two cores or more."""
+        if shutil.which("taskset") and len(os.sched_getaffinity(0)) >= 2:
+            first, second = sorted(os.sched_getaffinity(0))[:2]
+            return cls(first, second)
+        return cls(None, None)
+
+    def prefix(self, core: int | None) -> list[str]:
+        """``taskset -c CORE`` to put before a command, or nothing."""
+        return [] if core is None else ["taskset", "-c", str(core)]
+
+
+def image_env(dockerfile: Path = ROOT / "Dockerfile") -> dict[str, str]:
+    """The ``ENV`` defaults of the image's final stage (``PYTHONUNBUFFERED``, ``UVICORN_*``, ...).
+
+    Read from the Dockerfile so the benchmark runs with what users run; PATH, host and port are left out.
+    """
+    text = dockerfile.read_text().replace("\\\n", " ")
+    final_stage = text.rsplit("\nFROM ", 1)[-1]
+    env: dict[str, str] = {}
+    for line in final_stage.splitlines():
+        if line.startswith("ENV "):
+            for word in shlex.split(line[4:]):
+                name, _, value = word.partition("=")
+                if name not in SKIPPED_IMAGE_VARS:
+                    env[name] = value
+    return env
+
+
+def _base_env(extra: dict[str, str]) -> dict[str, str]:
+    # Our own ECHO_* variables from the caller's shell would make "default settings" a lie.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ECHO_")}
+    return {**env, **image_env(), **extra}
+
+
+def _die_with_parent() -> None:
+    # A server outlives nothing: if the benchmark is killed, the kernel sends SIGTERM to its servers.
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@dataclass
+class Server:
+    """One server process on a free loopback port. ``argv`` gets ``{port}`` filled in."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    stdout_to_null: bool = True
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    workdir: Path | None = None
+
+    @property
+    def pid(self) -> int:
+        """The server's PID (``taskset`` execs the command, so it is the server itself)."""
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, cores: Cores) -> None:
+        """Start pinned to the server core, in an empty working directory (no stray ``.env`` is read).
+
+        Raises:
+            RuntimeError: the server exited or did not listen within ``START_TIMEOUT_S``.
+        """
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix="asgi-echo-bench-"))
+        argv = [*cores.prefix(cores.server), *(arg.format(port=self.port) for arg in self.argv)]
+        stderr = (self.workdir / "stderr.log").open("wb")
+        self.process = subprocess.Popen(
+            argv,
+            cwd=self.workdir,
+            env=_base_env(self.env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL if self.stdout_to_null else stderr,
+            stderr=stderr,
+            preexec_fn=_die_with_parent,  # no other thread runs while servers start
+        )
+        stderr.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.log_tail()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not listen within {START_TIMEOUT_S} s: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The last lines of the server's stderr."""
+        if self.workdir is None or not (self.workdir / "stderr.log").exists():
+            return ""
+        return "\n".join((self.workdir / "stderr.log").read_text(errors="replace").splitlines()[-lines:])
+
+    def log_errors(self) -> list[str]:
+        """Lines of stderr that show an error or a traceback."""
+        if self.workdir is None or not (self.workdir / "stderr.log").exists():
+            return []
+        text = (self.workdir / "stderr.log").read_text(errors="replace")
+        return [line for line in text.splitlines() if "Traceback" in line or "ERROR" in line]
+
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM by PID, SIGKILL after ``STOP_TIMEOUT_S``; removes the working directory."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+
+def uvicorn(name: str, target: str, options: tuple[str, ...], env: dict[str, str] | None = None) -> Server:
+    """A one-worker uvicorn serving ``target`` (``module:attr``) from the repository root with ``options``."""
+    command = [sys.executable, "-m", "uvicorn", target, "--app-dir", str(ROOT), "--host", "127.0.0.1"]
+    return Server(name, [*command, "--port", "{port}", *options], env or {})
+
+
+def asgi_echo(name: str, env: dict[str, str] | None = None) -> Server:
+    """asgi-echo as shipped: ``uvicorn app.main:app`` with the README's options and the image's variables."""
+    return uvicorn(name, "app.main:app", DOCUMENTED_OPTIONS, env)
+
+
+def gunicorn_flask(name: str) -> Server:
+    """The Flask echo under gunicorn: one sync worker, the tutorial's deployment."""
+    argv = [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--workers", "1", "--worker-class", "sync"]
+    return Server(name, [*argv, "--bind", "127.0.0.1:{port}", "bench.flask_echo:app"])

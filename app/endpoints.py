@@ -56,7 +56,7 @@ class EchoEndpoint:
         head = scan_head(scope["headers"])
         controls = self._controls(scope, head)
         status = self._status(controls)
-        applied = controls.applied(status)
+        applied = controls.applied(status) if controls is not NO_CONTROLS else {}
         fields: RawFields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
         head_only = scope["method"] == "HEAD"
         if controls.stream:
@@ -95,7 +95,11 @@ class EchoEndpoint:
         received_at_s: float,
     ) -> tuple[bytes, list[bytes], RawFields]:
         """The response's content type, content parts and the fields that go with them."""
-        control_fields = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers]
+        control_fields = (
+            [(name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers]
+            if controls.headers
+            else []
+        )
         facts = RequestFacts.from_scope(scope, body, received_at_s)
         if self.echo_log is not None:
             self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, "-"))

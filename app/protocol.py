@@ -91,6 +91,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
         self._body_progress_at = 0.0
+        self._hosts = 0  # Host fields in the current head
+        self._other_coding = False  # a transfer coding other than chunked in the current head
 
     # Connection ------------------------------------------------------------------------------
 
@@ -136,8 +138,11 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             first_in_chunk = starts_message and self._completed_in_chunk == 0
             self.refuse(*(self._refusal or _classify(exc, data if first_in_chunk else b"")))
             return
-        if not self._head_done and self._raw_head_bytes > self.limits.max_header_bytes:
-            self.refuse(431, self._head_too_large())
+        if not self._head_done:
+            if self._raw_head_bytes > self.limits.max_header_bytes:
+                self.refuse(431, self._head_too_large())
+            elif self._head_timer is None and not self._between_messages:
+                self._arm_head_timer()  # armed only for a head that spans reads: most arrive whole
         elif self._head_done and self._body_timer is None and self._awaiting_body():
             self._body_progress_at = self.loop.time()
             self._body_timer = self.loop.call_later(self.limits.body_timeout_s, self._body_timeout)
@@ -150,8 +155,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._head_done = False
         self._head_bytes = 0
         self._raw_head_bytes = 0
-        if self._head_timer is None:
-            self._arm_head_timer()
+        self._hosts = 0
+        self._other_coding = False
 
     def on_url(self, url: bytes) -> None:
         self._head_bytes += len(url)
@@ -161,10 +166,19 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # uvicorn 0.54's on_header (lowercase the name, note Expect: 100-continue, keep the pair) with our
+        # checks folded in, so the hot path walks each field once.
         self._head_bytes += len(name) + len(value) + 4  # name, ": ", value, CRLF
         if self._head_bytes > self.limits.max_header_bytes:
             self._stop(431, self._head_too_large())
-        super().on_header(name, value)
+        name = name.lower()
+        if name == b"host":
+            self._hosts += 1
+        elif name == b"transfer-encoding":
+            self._other_coding |= any(coding.strip().lower() != b"chunked" for coding in value.split(b","))
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._head_done = True
@@ -174,15 +188,10 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         version = self.parser.get_http_version()
         if version not in ("1.0", "1.1"):
             self._stop(505, f"HTTP Version Not Supported: HTTP/{version} (this server speaks HTTP/1.0 and 1.1)")
-        for name, value in self.headers:
-            if name == b"transfer-encoding" and any(
-                coding.strip().lower() != b"chunked" for coding in value.split(b",")
-            ):
-                self._stop(501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)")
-        if version == "1.1":
-            hosts = sum(1 for name, _ in self.headers if name == b"host")
-            if hosts != 1:
-                self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {hosts}")
+        if self._other_coding:
+            self._stop(501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)")
+        if version == "1.1" and self._hosts != 1:
+            self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {self._hosts}")
         self._requests_seen += 1
         previous = self.cycle
         self._wire = WireFacts(

@@ -22,6 +22,7 @@ CASES = [
     pytest.param(b"GE(T / HTTP/1.1\r\n" + H + b"\r\n", 400, id="invalid-method-char"),
     pytest.param(b"GET /a b HTTP/1.1\r\n" + H + b"\r\n", 400, id="space-in-target"),
     pytest.param(b"GET /a\x01b HTTP/1.1\r\n" + H + b"\r\n", 400, id="control-in-target"),
+    pytest.param(b"GET /caf\xc3\xa9 HTTP/1.1\r\n" + H + b"\r\n", 400, id="raw-non-ascii-in-target"),
     pytest.param(b"GET / HTTP/1.1\nHost: x\n\n", 400, id="bare-lf"),
     pytest.param(b"GET / HTTP/1.1\r\n" + H + b"X-A: a\r\n  folded\r\n\r\n", 400, id="obs-fold"),
     pytest.param(b"GET / HTTP/1.1\r\n" + H + b"X-A: a\x00b\r\n\r\n", 400, id="nul-in-field"),

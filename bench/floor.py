@@ -1,7 +1,7 @@
 """The stack's floor: raw ASGI echoes with nothing around them, run under uvicorn like asgi-echo.
 
-``app`` writes the same text echo as asgi-echo (``app.echo.text_echo``: METHOD / TARGET / HEADERS /
-BODY) and, for ``Accept: application/json``, a small JSON echo of the same facts. ``ok_app`` answers
+``app`` writes the same text echo as asgi-echo (``app.echo.text_echo``: METHOD / TARGET / NAMES /
+HEADERS / BODY) and, for ``Accept: application/json``, a small JSON echo of the same facts. ``ok_app`` answers
 ``ok`` to anything: the load generator's ceiling. Deliberately plain: what a competent hand-written
 ASGI echo costs, so the ratio to it measures what our app adds.
 """
@@ -20,6 +20,7 @@ _TEXT_START: dict[str, Any] = {
     "headers": [(b"content-type", b"text/plain; charset=utf-8")],
 }
 _canonical: dict[bytes, bytes] = {}
+NAMES_TITLE_CASED = b"NAMES: Title-Case (the original case was not kept)\n"
 
 
 def canonical_name(name: bytes) -> bytes:
@@ -54,9 +55,16 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if any(name == b"accept" and b"application/json" in value for name, value in headers):
         await send_json(send, scope, target, headers, body)
         return
-    lines = [b"METHOD: ", scope["method"].encode("latin-1"), b"\nTARGET: ", target, b"\nHEADERS:\n"]
-    for name, value in headers:
-        lines += (canonical_name(name), b": ", value, b"\n")
+    # Field names as sent when the protocol kept the raw head (the shipped one does), as asgi-echo does.
+    raw_head: bytes = getattr(scope.get("extensions", {}).get("asgi_echo.wire"), "raw_head", b"")
+    sent = [line.split(b":", 1)[0] for line in raw_head[:-4].split(b"\r\n")[1:]] if raw_head else []
+    if len(sent) == len(headers):
+        names, names_line = sent, b"NAMES: as sent\n"
+    else:
+        names, names_line = [canonical_name(name) for name, _ in headers], NAMES_TITLE_CASED
+    lines = [b"METHOD: ", scope["method"].encode("latin-1"), b"\nTARGET: ", target, b"\n", names_line, b"HEADERS:\n"]
+    for name, (_, value) in zip(names, headers, strict=True):
+        lines += (name, b": ", value, b"\n")
     lines += (b"\nBODY:\n", body)
     await send(_TEXT_START)
     await send({"type": "http.response.body", "body": b"".join(lines)})

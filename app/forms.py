@@ -7,6 +7,7 @@ file parts are hashed and counted, never kept or spooled to disk (works on a rea
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -64,6 +65,23 @@ def parse_form(media_type: str, params: dict[str, str], content: bytes) -> tuple
     if not collector.ended:
         return None, "malformed multipart content: no closing boundary"
     return {"fields": group_pairs(collector.fields), "files": collector.files}, None
+
+
+_FILENAME = re.compile(rb'(?:^|;)[ \t]*filename[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^; \t]*))', re.IGNORECASE)
+
+
+def filename_as_sent(content_disposition: bytes) -> bytes:
+    """The ``filename`` parameter as sent: surrounding quotes removed, ``\\"`` read as ``"`` (RFC 7578 §4.2).
+
+    python-multipart cuts a Windows path down to its last part (an old browser workaround); an echo
+    shows what the client sent, path included.
+    """
+    match = _FILENAME.search(content_disposition)
+    if match is None:
+        return b""
+    if match.group(1) is not None:
+        return match.group(1).replace(b'\\"', b'"')  # clients escape only quotes; a Windows path keeps its \\
+    return match.group(2)
 
 
 @dataclass
@@ -125,10 +143,11 @@ class _MultipartCollector:
         name = disposition.get(b"name", b"").decode("utf-8", "replace")
         if self._is_file:
             content_type = part.headers.get(b"content-type")
+            raw_disposition = part.headers.get(b"content-disposition", b"")
             self.files.append(
                 {
                     "name": name,
-                    "filename": disposition[b"filename"].decode("utf-8", "replace"),
+                    "filename": filename_as_sent(raw_disposition).decode("utf-8", "replace"),
                     "content_type": None if content_type is None else content_type.decode("latin-1"),
                     "size": part.size,
                     "sha256": part.digest.hexdigest(),

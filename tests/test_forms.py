@@ -126,3 +126,18 @@ async def test_malformed_form_through_the_app_is_not_a_500(client: httpx.AsyncCl
     assert response.status_code == 200
     assert response.json()["form"] is None
     assert "malformed multipart" in response.json()["form_error"]
+
+
+@pytest.mark.parametrize(
+    ("disposition", "filename"),
+    [
+        (b'form-data; name="f"; filename="C:\\Windows\\x.ini"', b"C:\\Windows\\x.ini"),
+        (b'form-data; name="f"; filename="q\\"uote.txt"', b'q"uote.txt'),
+        (b"form-data; filename=plain.txt; name=f", b"plain.txt"),
+        (b'form-data; name="f"', b""),
+    ],
+)
+def test_filename_is_kept_as_sent(disposition: bytes, filename: bytes) -> None:
+    from app.forms import filename_as_sent
+
+    assert filename_as_sent(disposition) == filename

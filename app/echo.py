@@ -79,10 +79,25 @@ class RequestFacts:
         return [value for field_name, value in self.headers if field_name == name]
 
 
-@functools.lru_cache(maxsize=1024)
+MAX_CACHED_NAME_BYTES = 64
+
+
 def canonical_name(name: bytes) -> bytes:
-    """Title-Case a lowercase field name at each ``-``: ``x-request-id`` → ``X-Request-Id``."""
+    """Title-Case a lowercase field name at each ``-``: ``x-request-id`` → ``X-Request-Id``.
+
+    Names up to ``MAX_CACHED_NAME_BYTES`` come from a cache (common names repeat on every request);
+    longer ones are computed each time, so clients cannot fill memory with long distinct names.
+    """
+    if len(name) > MAX_CACHED_NAME_BYTES:
+        return _title_case(name)
+    return _cached_title_case(name)
+
+
+def _title_case(name: bytes) -> bytes:
     return b"-".join(word[:1].upper() + word[1:] for word in name.split(b"-"))
+
+
+_cached_title_case = functools.lru_cache(maxsize=1024)(_title_case)
 
 
 NAMES_AS_SENT = b"NAMES: as sent\n"

@@ -26,6 +26,7 @@ from app.stream import stream_content_type, stream_echo
 TEXT_TYPE = b"text/plain; charset=utf-8"
 JSON_TYPE = b"application/json"
 MESSAGE_HTTP = b"message/http"  # RFC 9112 §10.1
+THREAD_JSON_BYTES = 64 * 1024  # bodies larger than this get their JSON echo built in a worker thread
 VARY_ACCEPT = (b"vary", b"Accept")
 NO_CONTROLS = Controls()
 
@@ -78,14 +79,16 @@ class EchoEndpoint:
         except ClientDisconnect:
             return  # nobody is left to answer; not an error of ours
         try:
-            content_type, parts, content_fields = self._content(scope, head, controls, applied, body, received_at_s)
+            content_type, parts, content_fields = await self._content(
+                scope, head, controls, applied, body, received_at_s
+            )
             if controls.delay_ms:
                 await asyncio.sleep(controls.delay_ms / 1000)
             await send_parts(send, status, content_type, parts, head_only=head_only, fields=[*fields, *content_fields])
         finally:
             self.budget.release(body.size_bytes)
 
-    def _content(
+    async def _content(
         self,
         scope: Scope,
         head: HeadFacts,
@@ -111,7 +114,13 @@ class EchoEndpoint:
                 raise RawHeadUnavailable
             return MESSAGE_HTTP, [facts.wire.raw_head, *body.chunks], control_fields
         if (controls.format or format_from_accept(head.accept)) == "json":
-            return JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)], [VARY_ACCEPT, *control_fields]
+            if body.size_bytes > THREAD_JSON_BYTES:
+                # Parsing a large body can take a second of CPU: do it off the event loop, which stays
+                # free to serve everyone else meanwhile (json_echo is pure).
+                document = await asyncio.to_thread(json_echo, facts, self.hostname, applied, self.instance)
+            else:
+                document = json_echo(facts, self.hostname, applied, self.instance)
+            return JSON_TYPE, [document], [VARY_ACCEPT, *control_fields]
         return TEXT_TYPE, text_echo(facts), [VARY_ACCEPT, *control_fields]
 
     def _controls(self, scope: Scope, head: HeadFacts) -> Controls:

@@ -7,6 +7,7 @@ file parts are hashed and counted, never kept or spooled to disk (works on a rea
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -14,17 +15,24 @@ from urllib.parse import parse_qsl
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+#: Fields and parts parsed at most: past it the form is reported, not parsed (a 10 MiB body of
+#: ``a&a&...`` would otherwise cost seconds of CPU and hundreds of MB).
+MAX_FORM_FIELDS = 10_000
+TOO_MANY_FIELDS = f"more than {MAX_FORM_FIELDS} fields or parts: not parsed"
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
 
-def decode_pairs(data: bytes) -> list[tuple[str, str]]:
+def decode_pairs(data: bytes, max_pairs: int | None = None) -> list[tuple[str, str]]:
     """Split ``a=1&b=&c`` into decoded pairs in order, blanks kept, ``+`` as space.
 
     Percent-decoded bytes that are not UTF-8 become U+FFFD (WHATWG URL ``application/x-www-form-urlencoded``).
+
+    Raises:
+        ValueError: ``data`` holds more than ``max_pairs`` pairs (when given).
     """
     # latin-1 both ways maps bytes 1:1, so raw and percent-encoded octets are decoded alike below.
-    pairs = parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    pairs = parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="latin-1", max_num_fields=max_pairs)
     return [(_utf8(name), _utf8(value)) for name, value in pairs]
 
 
@@ -48,7 +56,10 @@ def parse_form(media_type: str, params: dict[str, str], content: bytes) -> tuple
     ``(None, reason)`` when the content is malformed. Never raises.
     """
     if media_type == URLENCODED:
-        return {"fields": group_pairs(decode_pairs(content)), "files": []}, None
+        try:
+            return {"fields": group_pairs(decode_pairs(content, MAX_FORM_FIELDS)), "files": []}, None
+        except ValueError:
+            return None, TOO_MANY_FIELDS
     if media_type != MULTIPART:
         return None, None
     boundary = params.get("boundary")
@@ -59,11 +70,34 @@ def parse_form(media_type: str, params: dict[str, str], content: bytes) -> tuple
         parser = MultipartParser(boundary.encode("latin-1"), collector.callbacks())
         parser.write(content)
         parser.finalize()
+    except _TooManyParts:
+        return None, TOO_MANY_FIELDS
     except (FormParserError, ValueError) as exc:
         return None, f"malformed multipart content: {exc}"
     if not collector.ended:
         return None, "malformed multipart content: no closing boundary"
     return {"fields": group_pairs(collector.fields), "files": collector.files}, None
+
+
+_FILENAME = re.compile(rb'(?:^|;)[ \t]*filename[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^; \t]*))', re.IGNORECASE)
+
+
+def filename_as_sent(content_disposition: bytes) -> bytes:
+    """The ``filename`` parameter as sent: surrounding quotes removed, ``\\"`` read as ``"`` (RFC 7578 §4.2).
+
+    python-multipart cuts a Windows path down to its last part (an old browser workaround); an echo
+    shows what the client sent, path included.
+    """
+    match = _FILENAME.search(content_disposition)
+    if match is None:
+        return b""
+    if match.group(1) is not None:
+        return match.group(1).replace(b'\\"', b'"')  # clients escape only quotes; a Windows path keeps its \\
+    return match.group(2)
+
+
+class _TooManyParts(ValueError):
+    pass
 
 
 @dataclass
@@ -83,6 +117,7 @@ class _MultipartCollector:
         self.ended = False
         self._part = _Part()
         self._is_file = False
+        self._parts = 0
 
     def callbacks(self) -> Any:
         return {
@@ -97,6 +132,9 @@ class _MultipartCollector:
         }
 
     def _begin(self) -> None:
+        self._parts += 1
+        if self._parts > MAX_FORM_FIELDS:
+            raise _TooManyParts
         self._part = _Part()
 
     def _header_end(self) -> None:
@@ -125,10 +163,11 @@ class _MultipartCollector:
         name = disposition.get(b"name", b"").decode("utf-8", "replace")
         if self._is_file:
             content_type = part.headers.get(b"content-type")
+            raw_disposition = part.headers.get(b"content-disposition", b"")
             self.files.append(
                 {
                     "name": name,
-                    "filename": disposition[b"filename"].decode("utf-8", "replace"),
+                    "filename": filename_as_sent(raw_disposition).decode("utf-8", "replace"),
                     "content_type": None if content_type is None else content_type.decode("latin-1"),
                     "size": part.size,
                     "sha256": part.digest.hexdigest(),

@@ -9,7 +9,8 @@ from app.controls import FIELD_PREFIX
 
 @dataclass(frozen=True, slots=True)
 class HeadFacts:
-    """``content_length`` in bytes (None when absent or not a plain decimal, RFC 9112 §6.2), the first
+    """``content_length`` in bytes (None when absent, not a plain decimal (RFC 9112 §6.2), or overridden by
+    ``Transfer-Encoding`` (§6.3)), the first
     ``content_type``, every ``Accept`` value joined with ``,`` (None when absent), and whether any
     ``X-Echo-*`` field is present."""
 
@@ -22,12 +23,15 @@ class HeadFacts:
 def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
     """Read ``HeadFacts`` from ASGI header pairs (names lowercase)."""
     content_length: int | None = None
+    chunked = False
     content_type: bytes | None = None
     accept: list[bytes] = []
     has_echo_fields = False
     for name, value in headers:
         if name == b"content-length":
             content_length = int(value) if value.isdigit() else None
+        elif name == b"transfer-encoding":
+            chunked = True
         elif name == b"content-type":
             if content_type is None:
                 content_type = value
@@ -35,6 +39,8 @@ def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
             accept.append(value)
         elif name.startswith(FIELD_PREFIX):
             has_echo_fields = True
+    if chunked:
+        content_length = None  # Transfer-Encoding overrides Content-Length (RFC 9112 §6.3)
     return HeadFacts(
         content_length, content_type, b", ".join(accept).decode("latin-1") if accept else None, has_echo_fields
     )

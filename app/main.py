@@ -7,7 +7,8 @@ import sys
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route, Router, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.access_log import AccessLog, LineWriter, LogSink
 from app.cors import Cors
@@ -35,12 +36,13 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     metrics = Metrics() if settings.metrics else None
     echo_log = EchoLog(settings.log_redact, sink) if settings.log_echo else None
     echo = EchoEndpoint(settings, echo_log)
+    websocket_echo = WebSocketEcho(settings.ws_idle_timeout_s, metrics)
     app = Starlette(
         routes=[
             # The reserved prefix is mounted first: its paths are never echoed (404/405 instead).
-            Mount(settings.prefix, routes=service_routes(settings, metrics)),
+            Mount(settings.prefix, app=Router(service_routes(settings, metrics), redirect_slashes=False)),
             Route("/{target:path}", echo, name="echo"),
-            WebSocketRoute("/{target:path}", WebSocketEcho(settings.ws_idle_timeout_s, metrics), name="ws_echo"),
+            WebSocketRoute("/{target:path}", websocket_echo, name="ws_echo"),
         ],
         middleware=[
             Middleware(
@@ -59,9 +61,21 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     )
     # `OPTIONS *` and absolute-form targets (RFC 9112 §3.2.4, §3.2.2) match no path route, nor do paths
     # holding a newline (the route pattern's `.` stops there): echo them too, and never redirect.
-    app.router.default = echo
+    app.router.default = EchoByType(echo, websocket_echo)
     app.router.redirect_slashes = False
     return app
+
+
+class EchoByType:
+    """The router's fallback: HTTP requests to the echo endpoint, WebSocket sessions to the WebSocket echo."""
+
+    def __init__(self, http: ASGIApp, websocket: ASGIApp) -> None:
+        self.http = http
+        self.websocket = websocket
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = self.websocket if scope["type"] == "websocket" else self.http
+        await handler(scope, receive, send)
 
 
 def _app_from_environ() -> Starlette:

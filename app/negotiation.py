@@ -32,8 +32,21 @@ def format_from_control(value: str) -> EchoFormat:
     raise InvalidControl(f"echo_format={value!r} is invalid: accepted values are {', '.join(FORMATS)}")
 
 
-@functools.lru_cache(maxsize=512)
+MAX_CACHED_ACCEPT_CHARS = 256
+
+
 def format_from_accept(accept: str | None) -> EchoFormat:
+    """Pick the echo format for an ``Accept`` value; common (short) values are answered from a cache.
+
+    Only values up to ``MAX_CACHED_ACCEPT_CHARS`` are cached, so clients cannot fill memory with long
+    distinct values.
+    """
+    if accept is not None and len(accept) > MAX_CACHED_ACCEPT_CHARS:
+        return _format_from_accept(accept)
+    return _cached_format_from_accept(accept)
+
+
+def _format_from_accept(accept: str | None) -> EchoFormat:
     """Pick ``json`` when ``Accept`` ranks ``application/json`` strictly above ``text/plain``.
 
     ``accept`` is the field value (several ``Accept`` lines joined with ``,``), or None when absent.
@@ -87,3 +100,6 @@ def _quality(ranges: list[tuple[str, str, float]], candidate: tuple[str, str]) -
         if specificity > best_specificity:
             best_specificity, best_q = specificity, quality
     return best_q
+
+
+_cached_format_from_accept = functools.lru_cache(maxsize=512)(_format_from_accept)

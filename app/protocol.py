@@ -143,6 +143,9 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
                 self.refuse(431, self._head_too_large())
             elif self._head_timer is None and not self._between_messages:
                 self._arm_head_timer()  # armed only for a head that spans reads: most arrive whole
+        elif self._heads.trailer_bytes > self.limits.max_header_bytes:
+            # Trailer fields are buffered by the parser like the head: the same bound applies.
+            self.refuse(431, self._head_too_large())
         elif self._head_done and self._body_timer is None and self._awaiting_body():
             self._body_progress_at = self.loop.time()
             self._body_timer = self.loop.call_later(self.limits.body_timeout_s, self._body_timeout)
@@ -168,6 +171,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         # uvicorn 0.54's on_header (lowercase the name, note Expect: 100-continue, keep the pair) with our
         # checks folded in, so the hot path walks each field once.
+        if self._head_done:
+            return  # a chunked body's trailer field: not part of the header section the app echoes
         self._head_bytes += len(name) + len(value) + 4  # name, ": ", value, CRLF
         if self._head_bytes > self.limits.max_header_bytes:
             self._stop(431, self._head_too_large())

@@ -57,6 +57,7 @@ class HeadSplitter:
         self._state = _HEAD
         self._buffer = bytearray()  # an incomplete head, or an incomplete chunk-size or trailer line
         self._remaining = 0  # bytes left of a fixed-length body or of a chunk with its CRLF
+        self.trailer_bytes = 0  # bytes of the current trailer section (the protocol bounds them)
 
     def feed(self, data: bytes) -> None:
         """Consume the next bytes of the stream. Framing it cannot follow stops it for good (the parser
@@ -112,16 +113,25 @@ class HeadSplitter:
         if self._buffer.endswith(b"\r") and data.startswith(b"\n", position):  # CRLF split across reads
             line = bytes(self._buffer[:-1])
             self._buffer.clear()
+            self._count_trailer(1)
             return self._end_line(line, position + 1, len(data))
         found = data.find(b"\r\n", position)
         if found < 0:
+            self._count_trailer(len(data) - position)
             self._buffer += data[position:]
-            if len(self._buffer) > _MAX_LINE_BYTES:
+            if self._state == _TRAILER and len(self._buffer) > 2:
+                del self._buffer[1:-1]  # only "empty or not" and a trailing CR matter for a trailer line
+            elif len(self._buffer) > _MAX_LINE_BYTES:
                 self._stop()
             return len(data)
+        self._count_trailer(found + 2 - position)
         line = bytes(self._buffer) + data[position:found]
         self._buffer.clear()
         return self._end_line(line, found + 2, len(data))
+
+    def _count_trailer(self, size: int) -> None:
+        if self._state == _TRAILER:
+            self.trailer_bytes += size
 
     def _end_line(self, line: bytes, position: int, end: int) -> int:
         if self._state == _CHUNK_SIZE:
@@ -133,7 +143,7 @@ class HeadSplitter:
             if size:
                 self._state, self._remaining = _CHUNK_DATA, size + 2
             else:
-                self._state = _TRAILER
+                self._state, self.trailer_bytes = _TRAILER, 0
         elif not line:  # the empty line ending the trailer section ends the message
             self._state = _HEAD
         return position

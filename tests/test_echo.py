@@ -84,3 +84,11 @@ def test_json_echo_without_client_or_server() -> None:
 def test_dump_json_writes_readable_utf8_and_escapes_lone_surrogates() -> None:
     assert dump_json({"s": "é"}) == '{"s": "é"}'.encode()
     assert dump_json({"s": "\ud800"}) == b'{"s": "\\ud800"}'
+
+
+def test_transfer_encoding_overrides_content_length() -> None:
+    from app.head import scan_head
+
+    head = scan_head([(b"content-length", b"11000000"), (b"transfer-encoding", b"chunked")])
+    assert head.content_length is None
+    assert scan_head([(b"content-length", b"5")]).content_length == 5

@@ -329,3 +329,24 @@ async def test_odd_paths_are_echoed_never_redirected(client: httpx.AsyncClient, 
     response = await client.get(target)
     assert response.status_code == 200
     assert f"TARGET: {target}\n".encode() in response.content
+
+
+@pytest.mark.parametrize("path", ["/_echo/health/", "/_echo/"])
+async def test_reserved_prefix_never_redirects(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path, headers={"host": "evil.example"})
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_long_accept_values_and_field_names_are_not_cached() -> None:
+    from app import echo, negotiation
+
+    accept_cache = negotiation._cached_format_from_accept.cache_info().currsize
+    name_cache = echo._cached_title_case.cache_info().currsize
+    for index in range(50):
+        negotiation.format_from_accept(f"text/plain;x={index};" + "a" * 1000)
+        echo.canonical_name(b"x-%d-" % index + b"n" * 1000)
+    assert negotiation._cached_format_from_accept.cache_info().currsize == accept_cache
+    assert echo._cached_title_case.cache_info().currsize == name_cache
+    assert echo.canonical_name(b"x-" + b"n" * 100) == b"X-N" + b"n" * 99

@@ -126,3 +126,40 @@ async def test_malformed_form_through_the_app_is_not_a_500(client: httpx.AsyncCl
     assert response.status_code == 200
     assert response.json()["form"] is None
     assert "malformed multipart" in response.json()["form_error"]
+
+
+@pytest.mark.parametrize(
+    ("disposition", "filename"),
+    [
+        (b'form-data; name="f"; filename="C:\\Windows\\x.ini"', b"C:\\Windows\\x.ini"),
+        (b'form-data; name="f"; filename="q\\"uote.txt"', b'q"uote.txt'),
+        (b"form-data; filename=plain.txt; name=f", b"plain.txt"),
+        (b'form-data; name="f"', b""),
+    ],
+)
+def test_filename_is_kept_as_sent(disposition: bytes, filename: bytes) -> None:
+    from app.forms import filename_as_sent
+
+    assert filename_as_sent(disposition) == filename
+
+
+def test_too_many_urlencoded_fields_are_reported_not_parsed() -> None:
+    from app.forms import MAX_FORM_FIELDS
+
+    form, error = parse_form("application/x-www-form-urlencoded", {}, b"a&" * (MAX_FORM_FIELDS + 1))
+    assert form is None
+    assert error == f"more than {MAX_FORM_FIELDS} fields or parts: not parsed"
+    at_limit, error = parse_form("application/x-www-form-urlencoded", {}, b"&".join([b"a"] * MAX_FORM_FIELDS))
+    assert error is None
+    assert at_limit is not None
+    assert len(at_limit["fields"]["a"]) == MAX_FORM_FIELDS
+
+
+def test_too_many_multipart_parts_are_reported_not_parsed() -> None:
+    from app.forms import MAX_FORM_FIELDS
+
+    content = multipart(*(field_part("f", b"v") for _ in range(MAX_FORM_FIELDS + 1)))
+    form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, content)
+    assert form is None
+    assert error is not None
+    assert "more than 10000" in error

@@ -119,3 +119,26 @@ async def test_head_at_the_size_limit_is_captured_whole(server: RunningServer) -
     response = await exchange(server.port, head)
     assert response.status == 200
     assert response.content == head
+
+
+async def test_trailer_fields_are_not_echoed_as_header_fields(server: RunningServer) -> None:
+    head = b"POST /tr HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    response = await exchange(server.port, head + b"3\r\nabc\r\n0\r\nX-Trailer: late\r\n\r\n")
+    assert response.status == 200
+    assert b"X-Trailer" not in response.content
+    assert b"\nNAMES: as sent\n" in response.content
+    assert response.content.endswith(b"\nBODY:\nabc")
+
+
+async def test_trailer_section_flood_gets_431(server: RunningServer) -> None:
+    head = b"POST /tr HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"
+    response = await exchange(server.port, head + b"X-Flood: " + b"f" * 200_000 + b"\r\n\r\n")
+    assert response.status == 431
+
+
+async def test_websocket_on_a_path_no_route_matches_is_echoed(server: RunningServer) -> None:
+    from websockets.asyncio.client import connect
+
+    async with connect(f"ws://127.0.0.1:{server.port}/a%0Ab") as ws:
+        await ws.send("through the default")
+        assert await asyncio.wait_for(ws.recv(), 5) == "through the default"

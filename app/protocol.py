@@ -24,7 +24,7 @@ import functools
 import re
 from asyncio import TimerHandle
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httptools
 from uvicorn.config import Config
@@ -64,6 +64,10 @@ class _Refused(Exception):
 
 class EchoHttpToolsProtocol(HttpToolsProtocol):
     """``HttpToolsProtocol`` plus head limits, head and body timeouts, and plain refusals (see module)."""
+
+    #: Keep each raw head and the wire facts (``app.wire``). Off only in the benchmark, to measure what
+    #: the capture costs; the trailer bound then goes with it.
+    keep_wire: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -123,7 +127,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         starts_message = self._between_messages
         self._completed_in_chunk = 0
         self._now = self.loop.time()
-        self._heads.feed(data)
+        if self.keep_wire:
+            self._heads.feed(data)
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -197,17 +202,18 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._stop(501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)")
         if version == "1.1" and self._hosts != 1:
             self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {self._hosts}")
-        self._requests_seen += 1
-        previous = self.cycle
-        self._wire = WireFacts(
-            raw_head=self._heads.heads.popleft() if self._heads.heads else b"",
-            request_index=self._requests_seen,
-            pipelined=previous is not None and not previous.response_complete,
-            head_end_s=self._now,
-            tls=self._tls,
-        )
-        # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
-        self.scope["extensions"] = {WIRE_EXTENSION: self._wire}  # type: ignore[dict-item]
+        if self.keep_wire:
+            self._requests_seen += 1
+            previous = self.cycle
+            self._wire = WireFacts(
+                raw_head=self._heads.heads.popleft() if self._heads.heads else b"",
+                request_index=self._requests_seen,
+                pipelined=previous is not None and not previous.response_complete,
+                head_end_s=self._now,
+                tls=self._tls,
+            )
+            # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
+            self.scope["extensions"] = {WIRE_EXTENSION: self._wire}  # type: ignore[dict-item]
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:

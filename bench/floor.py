@@ -14,6 +14,15 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from app.protocol import EchoHttpToolsProtocol
+
+
+class NoWireCaptureProtocol(EchoHttpToolsProtocol):
+    """The shipped protocol without the wire capture: the floor under it shows what the capture costs."""
+
+    keep_wire = False
+
+
 _TEXT_START: dict[str, Any] = {
     "type": "http.response.start",
     "status": 200,

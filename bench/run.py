@@ -36,6 +36,7 @@ MAX_BODY_BYTES = 10 * MIB  # ECHO_MAX_BODY_BYTES's default: the 413 test relies 
 CEILING = "wrk ceiling (raw ASGI ok)"
 FLOOR = "raw ASGI floor (shipped options)"
 FLOOR_STOCK = "raw ASGI floor (stock httptools)"
+FLOOR_NO_WIRE = "raw ASGI floor (shipped protocol, no wire capture)"
 ECHO_QUIET = "asgi-echo, access log off"
 ECHO_DEFAULT = "asgi-echo, defaults (log to /dev/null)"
 FLASK = "Flask echo, gunicorn 1 sync worker"
@@ -90,6 +91,12 @@ def load_contestants() -> dict[str, Server]:
     }
     if stock_options(DOCUMENTED_OPTIONS) != DOCUMENTED_OPTIONS:
         contestants[FLOOR_STOCK] = uvicorn(FLOOR_STOCK, "bench.floor:app", stock_options(DOCUMENTED_OPTIONS))
+    if "app.protocol:EchoHttpToolsProtocol" in DOCUMENTED_OPTIONS:
+        no_wire = tuple(
+            "bench.floor:NoWireCaptureProtocol" if option == "app.protocol:EchoHttpToolsProtocol" else option
+            for option in DOCUMENTED_OPTIONS
+        )
+        contestants[FLOOR_NO_WIRE] = uvicorn(FLOOR_NO_WIRE, "bench.floor:app", no_wire)
     contestants[ECHO_QUIET] = asgi_echo(ECHO_QUIET, {"ECHO_ACCESS_LOG": "false"})
     contestants[ECHO_DEFAULT] = asgi_echo(ECHO_DEFAULT)  # stdout, so the access log, goes to /dev/null
     contestants[FLASK] = gunicorn_flask(FLASK)
@@ -217,6 +224,17 @@ def throughput_targets(outcome: Outcome) -> None:
         ratio_target("GET JSON, access log off >= 60% of floor", ECHO_QUIET, json_get, 0.60),
         ratio_target("POST 16 KiB, access log off >= 75% of floor", ECHO_QUIET, post, 0.75),
     ]
+    if (FLOOR_NO_WIRE, get) in by:
+        # Wire truth's cost: the shipped floor against the same protocol without the capture.
+        for scenario in (get, post):
+            share = by[FLOOR, scenario] / by[FLOOR_NO_WIRE, scenario]
+            figures = f"{by[FLOOR, scenario]:,.0f} / {by[FLOOR_NO_WIRE, scenario]:,.0f} req/s"
+            measured = f"{(1 - share) * 100:.1f} points ({figures})"
+            outcome.targets.append(
+                Target(
+                    f"{scenario}: wire capture costs <= 5 points of the floor", measured, share >= 0.95, "throughput"
+                )
+            )
     for name in (get, post):
         times = by[ECHO_QUIET, name] / by[FLASK, name]
         measured = f"{times:.1f}x ({by[ECHO_QUIET, name]:,.0f} / {by[FLASK, name]:,.0f} req/s)"

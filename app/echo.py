@@ -114,7 +114,7 @@ def text_echo(facts: RequestFacts) -> list[bytes]:
     Field names are shown as the client sent them when the raw head was kept (``NAMES: as sent``),
     else in canonical Title-Case (``NAMES: Title-Case ...``).
     """
-    sent = names_as_sent(facts.wire.raw_head, facts.headers) if facts.wire else None
+    sent = names_as_sent(facts.wire, facts.headers)
     lines = [b"METHOD: ", facts.method.encode("latin-1"), b"\nTARGET: ", facts.target, b"\n"]
     lines.append(NAMES_TITLE_CASED if sent is None else NAMES_AS_SENT)
     lines.append(b"HEADERS:\n")
@@ -169,7 +169,7 @@ def json_echo(
 
 
 def _headers_as_sent(facts: RequestFacts) -> list[list[str]] | None:
-    sent = names_as_sent(facts.wire.raw_head, facts.headers) if facts.wire else None
+    sent = names_as_sent(facts.wire, facts.headers)
     if sent is None:
         return None
     return [

@@ -23,6 +23,7 @@ import asyncio
 import functools
 import re
 from asyncio import TimerHandle
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -91,6 +92,10 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._requests_seen = 0
         self._now = 0.0  # loop time of the chunk being parsed
         self._wire: WireFacts | None = None
+        self._awaiting_head: deque[WireFacts] = deque()  # parsed requests whose raw head is not cut out yet
+        self._names: list[bytes] = []  # field names of the current head as sent
+        self._content_length = 0
+        self._chunked = False
         self._tls: dict[str, Any] | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
@@ -127,8 +132,6 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         starts_message = self._between_messages
         self._completed_in_chunk = 0
         self._now = self.loop.time()
-        if self.keep_wire:
-            self._heads.feed(data)
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -143,6 +146,12 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             first_in_chunk = starts_message and self._completed_in_chunk == 0
             self.refuse(*(self._refusal or _classify(exc, data if first_in_chunk else b"")))
             return
+        if self.keep_wire:
+            # After the parser, so each head comes with the framing the parser found for it; the tasks
+            # of the requests parsed from this chunk have not run yet, so they see their raw heads.
+            self._heads.feed(data)
+            while self._heads.heads and self._awaiting_head:
+                self._awaiting_head.popleft().raw_head = self._heads.heads.popleft()
         if not self._head_done:
             if self._raw_head_bytes > self.limits.max_header_bytes:
                 self.refuse(431, self._head_too_large())
@@ -165,6 +174,9 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._raw_head_bytes = 0
         self._hosts = 0
         self._other_coding = False
+        self._names = []
+        self._content_length = 0
+        self._chunked = False
 
     def on_url(self, url: bytes) -> None:
         self._head_bytes += len(url)
@@ -181,10 +193,14 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes += len(name) + len(value) + 4  # name, ": ", value, CRLF
         if self._head_bytes > self.limits.max_header_bytes:
             self._stop(431, self._head_too_large())
+        self._names.append(name)
         name = name.lower()
         if name == b"host":
             self._hosts += 1
+        elif name == b"content-length":
+            self._content_length = int(value) if value.isdigit() else 0  # the parser refuses other values
         elif name == b"transfer-encoding":
+            self._chunked = True
             self._other_coding |= any(coding.strip().lower() != b"chunked" for coding in value.split(b","))
         elif name == b"expect" and value.lower() == b"100-continue":
             self.expect_100_continue = True
@@ -206,12 +222,15 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._requests_seen += 1
             previous = self.cycle
             self._wire = WireFacts(
-                raw_head=self._heads.heads.popleft() if self._heads.heads else b"",
+                raw_head=b"",  # cut out of the stream once the parser is through this chunk
+                names=self._names,
                 request_index=self._requests_seen,
                 pipelined=previous is not None and not previous.response_complete,
                 head_end_s=self._now,
                 tls=self._tls,
             )
+            self._awaiting_head.append(self._wire)
+            self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
             # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
             self.scope["extensions"] = {WIRE_EXTENSION: self._wire}  # type: ignore[dict-item]
         super().on_headers_complete()

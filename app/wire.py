@@ -2,16 +2,15 @@
 
 ``HeadSplitter`` cuts one connection's byte stream into request heads, skipping each body by its framing
 (RFC 9112 §6: ``Content-Length``, or chunked coding to its last chunk and trailer section), so pipelined
-and kept-alive requests each get their own head. The protocol (``app.protocol``) feeds it the same
-bytes it gives the parser and hands each request a ``WireFacts`` in the ASGI scope's ``extensions``
-under ``WIRE_EXTENSION``. Malformed framing needs no care here: the parser refuses it and the
-connection closes.
+and kept-alive requests each get their own head. The protocol (``app.protocol``) feeds it each chunk
+right after the parser, with the framing the parser found for each head, and hands each request a
+``WireFacts`` in the ASGI scope's ``extensions`` under ``WIRE_EXTENSION``. Malformed framing needs no
+care here: the parser refuses it and the connection closes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -19,18 +18,20 @@ from typing import Any
 #: Key of our ASGI scope extension (``scope["extensions"][WIRE_EXTENSION]``).
 WIRE_EXTENSION = "asgi_echo.wire"
 
-_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
-_CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r]*chunked", re.IGNORECASE)
+#: How a request's content is framed, as the parser saw it: its Content-Length (0 for none), or chunked.
+Framing = tuple[int, bool]
 _HEAD, _FIXED, _CHUNK_SIZE, _CHUNK_DATA, _TRAILER, _STOPPED = range(6)
 _MAX_LINE_BYTES = 64 * 1024
 
 
 @dataclass(slots=True)
 class WireFacts:
-    """One request as received. Times are ``loop.time()`` seconds; the protocol fills in the body fields
-    while the content arrives, so read them after reading the body."""
+    """One request as received: ``raw_head`` (request line and field lines with their CRLFs), ``names``
+    (each field name as the client spelled it, in order). Times are ``loop.time()`` seconds; the protocol
+    fills in the body fields while the content arrives, so read them after reading the body."""
 
     raw_head: bytes
+    names: list[bytes]
     request_index: int
     pipelined: bool
     head_end_s: float
@@ -54,6 +55,8 @@ class HeadSplitter:
 
     def __init__(self) -> None:
         self.heads: deque[bytes] = deque()
+        #: The framing of each head the parser completed and the splitter has not reached yet, in order.
+        self.framings: deque[Framing] = deque()
         self._state = _HEAD
         self._buffer = bytearray()  # an incomplete head, or an incomplete chunk-size or trailer line
         self._remaining = 0  # bytes left of a fixed-length body or of a chunk with its CRLF
@@ -102,12 +105,15 @@ class HeadSplitter:
 
     def _complete_head(self, head: bytes) -> None:
         self.heads.append(head)
-        if _CHUNKED.search(head):
+        if not self.framings:  # the parser did not accept this head: it refuses the request
+            self._stop()
+            return
+        length, chunked = self.framings.popleft()
+        if chunked:
             self._state = _CHUNK_SIZE
             return
-        length = _CONTENT_LENGTH.search(head)
-        self._remaining = int(length.group(1)) if length else 0
-        self._state = _FIXED if self._remaining else _HEAD
+        self._remaining = length
+        self._state = _FIXED if length else _HEAD
 
     def _line(self, data: bytes, position: int) -> int:
         if self._buffer.endswith(b"\r") and data.startswith(b"\n", position):  # CRLF split across reads
@@ -171,16 +177,9 @@ def tls_facts(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
     }
 
 
-def names_as_sent(raw_head: bytes, headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
-    """The field names of ``raw_head`` in their original case, one per entry of ``headers``.
-
-    ``headers`` are the server's (lowercased) pairs for the same request. Returns None when the head
-    is absent or its field lines do not match them one to one (nothing is then claimed as sent).
-    """
-    if not raw_head:
+def names_as_sent(wire: WireFacts | None, headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
+    """The field names as the client spelled them, one per entry of ``headers`` (the server's lowercased
+    pairs for the same request), or None when they were not kept or do not match one to one."""
+    if wire is None or len(wire.names) != len(headers):
         return None
-    lines = raw_head[:-4].split(b"\r\n")[1:]
-    names = [line.split(b":", 1)[0] for line in lines]
-    if len(names) != len(headers) or any(name.lower() != sent[0] for name, sent in zip(names, headers, strict=True)):
-        return None
-    return names
+    return wire.names

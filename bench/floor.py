@@ -65,8 +65,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send_json(send, scope, target, headers, body)
         return
     # Field names as sent when the protocol kept the raw head (the shipped one does), as asgi-echo does.
-    raw_head: bytes = getattr(scope.get("extensions", {}).get("asgi_echo.wire"), "raw_head", b"")
-    sent = [line.split(b":", 1)[0] for line in raw_head[:-4].split(b"\r\n")[1:]] if raw_head else []
+    sent: list[bytes] = getattr(scope.get("extensions", {}).get("asgi_echo.wire"), "names", [])
     if len(sent) == len(headers):
         names, names_line = sent, b"NAMES: as sent\n"
     else:

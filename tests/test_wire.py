@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.wire import HeadSplitter, names_as_sent
+from app.wire import HeadSplitter, WireFacts, names_as_sent
 
 GET = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
 POST_LENGTH = b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
@@ -17,6 +17,7 @@ CHUNKED_BODY = b"4;ext=1\r\n\r\n\r\n\r\n5\r\nhello\r\n0\r\nTrailer-Field: v\r\n\
 def test_heads_are_found_in_any_split_of_the_stream(piece_size: int) -> None:
     stream = b"\r\n" + GET + POST_LENGTH + b"\r\n\r\nX" + POST_CHUNKED + CHUNKED_BODY + GET
     splitter = HeadSplitter()
+    splitter.framings.extend([(0, False), (5, False), (0, True), (0, False)])  # what the parser found
     for start in range(0, len(stream), piece_size):
         splitter.feed(stream[start : start + piece_size])
     assert list(splitter.heads) == [GET, POST_LENGTH, POST_CHUNKED, GET]
@@ -24,6 +25,7 @@ def test_heads_are_found_in_any_split_of_the_stream(piece_size: int) -> None:
 
 def test_incomplete_head_waits() -> None:
     splitter = HeadSplitter()
+    splitter.framings.append((0, False))
     splitter.feed(GET[:-1])
     assert not splitter.heads
     splitter.feed(GET[-1:])
@@ -32,21 +34,33 @@ def test_incomplete_head_waits() -> None:
 
 def test_unreadable_chunk_size_stops_splitting() -> None:
     splitter = HeadSplitter()
+    splitter.framings.extend([(0, True), (0, False)])
     splitter.feed(POST_CHUNKED + b"zz\r\n" + GET)
     assert list(splitter.heads) == [POST_CHUNKED]  # the parser refuses this request; nothing more is claimed
 
 
+def test_a_head_the_parser_did_not_accept_stops_splitting() -> None:
+    splitter = HeadSplitter()  # no framing queued: the parser refused this head
+    splitter.feed(GET + GET)
+    assert list(splitter.heads) == [GET]
+
+
+def wire(names: list[bytes]) -> WireFacts:
+    return WireFacts(raw_head=b"", names=names, request_index=1, pipelined=False, head_end_s=0.0)
+
+
 @pytest.mark.parametrize(
-    ("raw_head", "headers", "expected"),
+    ("facts", "headers", "expected"),
     [
-        (b"GET / HTTP/1.1\r\nHost: x\r\nX-MiXeD: 1\r\n\r\n", [(b"host", b"x"), (b"x-mixed", b"1")],
-         [b"Host", b"X-MiXeD"]),
-        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", [(b"host", b"x"), (b"x-other", b"1")], None),
-        (b"", [(b"host", b"x")], None),
+        (wire([b"Host", b"X-MiXeD"]), [(b"host", b"x"), (b"x-mixed", b"1")], [b"Host", b"X-MiXeD"]),
+        (wire([b"Host"]), [(b"host", b"x"), (b"x-other", b"1")], None),
+        (None, [(b"host", b"x")], None),
     ],
-)  # fmt: skip
-def test_names_as_sent(raw_head: bytes, headers: list[tuple[bytes, bytes]], expected: list[bytes] | None) -> None:
-    assert names_as_sent(raw_head, headers) == expected
+)
+def test_names_as_sent(
+    facts: WireFacts | None, headers: list[tuple[bytes, bytes]], expected: list[bytes] | None
+) -> None:
+    assert names_as_sent(facts, headers) == expected
 
 
 async def test_in_process_echo_falls_back_and_says_so(client: httpx.AsyncClient) -> None:

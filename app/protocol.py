@@ -149,9 +149,22 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         if self.keep_wire:
             # After the parser, so each head comes with the framing the parser found for it; the tasks
             # of the requests parsed from this chunk have not run yet, so they see their raw heads.
-            self._heads.feed(data)
-            while self._heads.heads and self._awaiting_head:
-                self._awaiting_head.popleft().raw_head = self._heads.heads.popleft()
+            heads = self._heads
+            if (
+                starts_message
+                and self._completed_in_chunk == 1
+                and not (self._content_length or self._chunked)
+                and heads.idle()
+                and data.endswith(b"\r\n\r\n")
+                and data[:1] not in b"\r\n"
+            ):
+                # The common case, one whole request without content in one read: the read is the head.
+                heads.framings.popleft()
+                self._awaiting_head.popleft().raw_head = data
+            else:
+                heads.feed(data)
+                while heads.heads and self._awaiting_head:
+                    self._awaiting_head.popleft().raw_head = heads.heads.popleft()
         if not self._head_done:
             if self._raw_head_bytes > self.limits.max_header_bytes:
                 self.refuse(431, self._head_too_large())
@@ -221,14 +234,12 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         if self.keep_wire:
             self._requests_seen += 1
             previous = self.cycle
+            # Positional: half the cost of keywords on this per-request path. The raw head is cut out of
+            # the stream once the parser is through this chunk.
             self._wire = WireFacts(
-                raw_head=b"",  # cut out of the stream once the parser is through this chunk
-                names=self._names,
-                request_index=self._requests_seen,
-                pipelined=previous is not None and not previous.response_complete,
-                head_end_s=self._now,
-                tls=self._tls,
-            )
+                b"", self._names, self._requests_seen, previous is not None and not previous.response_complete,
+                self._now, self._tls,
+            )  # fmt: skip
             self._awaiting_head.append(self._wire)
             self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
             # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.

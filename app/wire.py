@@ -62,6 +62,10 @@ class HeadSplitter:
         self._remaining = 0  # bytes left of a fixed-length body or of a chunk with its CRLF
         self.trailer_bytes = 0  # bytes of the current trailer section (the protocol bounds them)
 
+    def idle(self) -> bool:
+        """Between messages with nothing buffered: the next byte starts a new request."""
+        return self._state == _HEAD and not self._buffer
+
     def feed(self, data: bytes) -> None:
         """Consume the next bytes of the stream. Framing it cannot follow stops it for good (the parser
         refuses such a request and the connection closes)."""

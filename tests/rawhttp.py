@@ -21,6 +21,16 @@ class RawResponse:
         return next((value for key, value in self.fields if key == name), None)
 
 
+def chunk(piece: bytes) -> bytes:
+    """One chunk of chunked transfer coding (RFC 9112 §7.1): hex size, CRLF, data, CRLF."""
+    return f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+
+
+def chunked(pieces: list[bytes]) -> bytes:
+    """``pieces`` as a whole chunked body, last chunk included."""
+    return b"".join(map(chunk, pieces)) + b"0\r\n\r\n"
+
+
 async def read_response(reader: asyncio.StreamReader, *, head: bool = False) -> RawResponse:
     """Read one response (skipping 1xx interim responses, whose statuses are kept in ``interim``)."""
     interim: list[int] = []

@@ -8,7 +8,7 @@ import os
 import httpx
 import pytest
 
-from tests.rawhttp import exchange
+from tests.rawhttp import chunked, exchange
 from tests.servers import RunningServer, ServerPool
 
 pytestmark = pytest.mark.server
@@ -30,7 +30,7 @@ async def test_fifty_uploads_of_5mb_come_back_byte_exact(server: RunningServer) 
 
 async def test_chunked_upload_streams_back_chunked(server: RunningServer) -> None:
     pieces = [b"alpha,", b"\x00\xffbeta,", b"g" * 100_000]
-    body = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in pieces) + b"0\r\n\r\n"
+    body = chunked(pieces)
     head = b"POST /s?echo_mode=stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
     response = await exchange(server.port, head + body)
     assert response.status == 200

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rawhttp import echoed_line, exchange, read_response
+from tests.rawhttp import chunk, chunked, echoed_line, exchange, read_response
 from tests.servers import RunningServer
 
 pytestmark = pytest.mark.server
@@ -38,9 +38,9 @@ async def test_content_with_length_is_echoed_exactly(server: RunningServer, body
 
 async def test_chunked_content_is_echoed_exactly(server: RunningServer) -> None:
     pieces = [b"first,", b"\x00\xff binary,", b"x" * 70_000]
-    chunked = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in pieces) + b"0\r\n\r\n"
+    body = chunked(pieces)
     head = b"POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-    response = await exchange(server.port, head + chunked)
+    response = await exchange(server.port, head + body)
     assert response.status == 200
     assert body_of(response.content) == b"".join(pieces)
     assert b"Transfer-Encoding: chunked\n" in response.content
@@ -94,7 +94,7 @@ async def test_hang_up_mid_body_then_next_request_is_served(server: RunningServe
     assert echoed_line(response, "TARGET") == "/after"
 
 
-async def send_while_reading(port: int, head: bytes, total_bytes: int, *, chunked: bool) -> tuple[int, int]:
+async def send_while_reading(port: int, head: bytes, total_bytes: int, *, as_chunks: bool) -> tuple[int, int]:
     """Send ``total_bytes`` of content after ``head`` while reading; return (status, bytes sent before it)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     sent = 0
@@ -103,7 +103,7 @@ async def send_while_reading(port: int, head: bytes, total_bytes: int, *, chunke
         writer.write(head)
         piece = b"z" * 65536
         while sent < total_bytes and not response_task.done():
-            writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece)
+            writer.write(chunk(piece) if as_chunks else piece)
             try:
                 await asyncio.wait_for(writer.drain(), 2)
             except (ConnectionError, TimeoutError):
@@ -119,7 +119,7 @@ async def send_while_reading(port: int, head: bytes, total_bytes: int, *, chunke
 async def test_413_reaches_a_client_still_sending_with_length(server: RunningServer) -> None:
     total = 3 * LIMIT_BYTES
     head = f"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode()
-    status, sent = await send_while_reading(server.port, head, total, chunked=False)
+    status, sent = await send_while_reading(server.port, head, total, as_chunks=False)
     assert status == 413
     assert sent < total  # answered before the upload ended
     again = await exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -129,7 +129,7 @@ async def test_413_reaches_a_client_still_sending_with_length(server: RunningSer
 async def test_413_reaches_a_client_still_sending_chunked(server: RunningServer) -> None:
     total = 3 * LIMIT_BYTES
     head = b"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-    status, sent = await send_while_reading(server.port, head, total, chunked=True)
+    status, sent = await send_while_reading(server.port, head, total, as_chunks=True)
     assert status == 413
     assert sent < total
 

@@ -23,9 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/hostile.py` from anywhere
 
+from bench.bodies import MIB
 from bench.hostile_clients import client_behaviour
 from bench.hostile_floods import global_ceilings, header_flood, slow_clients
-from bench.hostile_support import IMAGE_OPTIONS, MIB, Row
+from bench.hostile_support import IMAGE_OPTIONS, Row
 from bench.hostile_traffic import load, shutdown, soak
 from tests.servers import DOCUMENTED_OPTIONS
 

@@ -6,7 +6,8 @@ import asyncio
 import socket
 import time
 
-from bench.hostile_support import MIB, Row, log_row, mib, request, rst_close, running, serving_row, settled_rss
+from bench.bodies import MIB
+from bench.hostile_support import Row, log_row, mib, request, rst_close, running, serving_row, settled_rss
 
 FLAT_BOUND_BYTES = 5 * MIB
 #: A small budget makes a leaked reservation visible: the last request needs all of it.

@@ -7,7 +7,8 @@ import select
 import socket
 import time
 
-from bench.hostile_support import MIB, Row, RssSampler, log_row, mib, request, running, serving_row, settled_rss
+from bench.bodies import MIB, RssPeak
+from bench.hostile_support import Row, log_row, mib, request, running, serving_row, settled_rss
 from tests.rawhttp import read_response
 
 FLOOD_GROWTH_BOUND_BYTES = 20 * MIB
@@ -70,14 +71,14 @@ def header_flood(total_bytes: int) -> list[Row]:
     with running() as server:
         before = settled_rss(server.process.pid)
         since = len(server.log)
-        with RssSampler(server.process.pid) as sampler:
+        with RssPeak(server.process.pid) as sampler:
             sent, received, ended = _flood(server.port, total_bytes)
             time.sleep(0.3)  # the server may still be freeing what it held
         growth = sampler.peak_bytes - before
         status_line = received.split(b"\r\n", 1)[0].decode("latin-1") if received else "(nothing)"
         return [
             Row(name, f"{mib(total_bytes)} offered; RSS growth < {mib(FLOOD_GROWTH_BOUND_BYTES)}",
-                f"+{mib(growth)} (peak {mib(sampler.peak_bytes)}, {sampler.samples} samples); "
+                f"+{mib(growth)} (peak {mib(sampler.peak_bytes)}); "
                 f"{mib(sent)} accepted by the kernel before close",
                 growth < FLOOD_GROWTH_BOUND_BYTES),
             Row(name, "answer: 431, then close", f"{status_line}; {ended}",
@@ -187,7 +188,7 @@ def global_ceilings(clients: int, inflight_bytes: int) -> list[Row]:
         since = len(server.log)
         before = settled_rss(server.process.pid)
         started = time.monotonic()
-        with RssSampler(server.process.pid) as sampler:
+        with RssPeak(server.process.pid) as sampler:
             outcomes = asyncio.run(asyncio.wait_for(_ceiling_wave(server.port, clients), CEILING_LIMIT_S))
         elapsed_s = time.monotonic() - started
         statuses = [o[0] for o in outcomes if isinstance(o, tuple)]

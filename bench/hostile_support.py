@@ -1,21 +1,19 @@
-"""What every check of ``bench/hostile.py`` shares: the server as documented, RSS sampling, result rows."""
+"""What every check of ``bench/hostile.py`` shares: the server as documented, result rows; memory figures
+come from ``bench.bodies`` (``rss_bytes``, ``RssPeak``), which ``bench/run.py`` uses too."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
+from bench.bodies import MIB, rss_bytes
 from tests.rawhttp import RawResponse, read_response
 from tests.servers import FORBIDDEN_LOG_WORDS, RunningServer
 
-KIB = 1024
-MIB = 1024 * KIB
 #: The image sets UVICORN_LIMIT_CONCURRENCY=1000 (Dockerfile); the documented command adds no limit.
 IMAGE_OPTIONS = ("--limit-concurrency", "1000")
 GET = b"GET /hostile/normal HTTP/1.1\r\nHost: bench\r\n\r\n"
@@ -40,43 +38,6 @@ class Row:
 def start_server(env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> RunningServer:
     """uvicorn with the README's options (tests.servers.DOCUMENTED_OPTIONS) plus the image's concurrency limit."""
     return RunningServer((*IMAGE_OPTIONS, *extra), env)
-
-
-def rss_bytes(pid: int) -> int:
-    """The process's resident set (VmRSS of /proc/PID/status), in bytes; 0 once it has exited."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * KIB
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return 0
-
-
-class RssSampler:
-    """Samples a process's RSS every ``interval_s`` on a thread and keeps the peak, in bytes."""
-
-    def __init__(self, pid: int, interval_s: float = 0.01) -> None:
-        self.pid = pid
-        self.interval_s = interval_s
-        self.peak_bytes = rss_bytes(pid)
-        self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.peak_bytes = max(self.peak_bytes, rss_bytes(self.pid))
-            self.samples += 1
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.peak_bytes = max(self.peak_bytes, rss_bytes(self.pid))
 
 
 def settled_rss(pid: int, pause_s: float = 0.5) -> int:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect as ws_connect
 
-from bench.hostile_support import KIB, Row, log_problems, log_row, mib, rss_bytes, running, serving_row
+from bench.bodies import KIB, rss_bytes
+from bench.hostile_support import Row, log_problems, log_row, mib, running, serving_row
 from tests.rawhttp import read_response
 from tests.servers import RunningServer
 

@@ -68,7 +68,7 @@ class RequestFacts:
             scheme=scope.get("scheme", "http"),
             client=None if client is None else (client[0], client[1]),
             server=None if server is None else (server[0], server[1]),
-            headers=list(scope["headers"]),
+            headers=scope["headers"],  # read only: no copy
             body=body,
             received_at_s=received_at_s,
             wire=scope.get("extensions", {}).get(WIRE_EXTENSION),

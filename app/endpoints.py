@@ -53,7 +53,6 @@ class EchoEndpoint:
         received_at_s = time.time()
         if scope["method"] == "CONNECT":
             raise ConnectNotEchoed
-        request = Request(scope, receive)
         head = scan_head(scope["headers"])
         controls = self._controls(scope, head)
         status = self._status(controls)
@@ -75,7 +74,9 @@ class EchoEndpoint:
             )
             return
         try:
-            body = await read_body(request, head.content_length, self.settings.max_body_bytes, self.budget)
+            body = await read_body(
+                Request(scope, receive), head.content_length, self.settings.max_body_bytes, self.budget
+            )
         except ClientDisconnect:
             return  # nobody is left to answer; not an error of ours
         try:

@@ -64,3 +64,11 @@ def test_every_control_is_in_the_controls_table() -> None:
     table = section("Response controls")
     documented = re.findall(r"^\| `(\w+)` \| `echo_\1`", table, re.MULTILINE)
     assert documented == list(NAMES)
+
+
+def test_readme_lists_every_server_default_of_the_image() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    in_image = set(re.findall(r"^\s+(UVICORN_[A-Z_]+=\S+?)\s*\\?$", dockerfile, re.MULTILINE))
+    section = README.split("Server defaults live in uvicorn's", 1)[1].split("\n\n", 1)[0]
+    assert in_image
+    assert set(re.findall(r"`(UVICORN_[A-Z_]+=[^`]+)`", section)) == in_image

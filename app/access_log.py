@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 
+from app.clock import Rfc3339Clock
 from app.settings import LogFormat
 
 LogSink = Callable[[str], None]
@@ -74,17 +75,7 @@ class AccessLog:
     def __init__(self, log_format: LogFormat, sink: LogSink) -> None:
         self.json = log_format == "json"
         self.sink = sink
-        self._second = -1
-        self._second_text = ""
-
-    def _timestamp(self) -> str:
-        # RFC 3339 UTC with milliseconds; the part up to the second is formatted once per second.
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._second = second
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._second_text}.{int((now - second) * 1000):03d}Z"
+        self.clock = Rfc3339Clock()
 
     def write(
         self,
@@ -99,7 +90,7 @@ class AccessLog:
         request_id: str,
     ) -> None:
         """Write the record. ``target`` is the raw request target; ``status`` 0 means no response."""
-        timestamp = self._timestamp()
+        timestamp = self.clock.format(time.time(), 3)
         peer = f"{client[0]}:{client[1]}" if client else "-"
         if self.json:
             record = {

@@ -33,7 +33,11 @@ class InflightBudget:
         self.held_bytes -= size_bytes
 
 
-@dataclass(frozen=True, slots=True)
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+# Not frozen: a frozen dataclass's __init__ costs twice as much, and this one is built per request.
+@dataclass(slots=True)
 class Body:
     """The request content as it arrived: ``chunks`` in order (none empty), ``size_bytes`` in total."""
 
@@ -48,6 +52,8 @@ class Body:
 
     def sha256_hex(self) -> str:
         """SHA-256 of the content, lowercase hex (64 characters)."""
+        if not self.chunks:
+            return EMPTY_SHA256
         digest = hashlib.sha256()
         for chunk in self.chunks:
             digest.update(chunk)

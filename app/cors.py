@@ -29,9 +29,15 @@ class Cors:
         self._any_fields: list[RawField] = [(b"access-control-allow-origin", b"*"), EXPOSED]
 
     def response_fields(self, origin: bytes | None) -> list[RawField]:
-        """Fields for an ordinary response to a request with this ``Origin`` (None when absent)."""
+        """Fields for an ordinary response to a request with this ``Origin`` (None when absent).
+
+        With any origin allowed, a request without ``Origin`` (not a CORS request: browsers send it on
+        every one) gets none: two fields less to send on every other response. The Fetch standard would
+        send them always so that caches cannot serve a response without them to a CORS request; every
+        answer here is ``no-store``, so no cache keeps one.
+        """
         if self.any_origin:
-            return self._any_fields
+            return self._any_fields if origin is not None else []
         vary = (b"vary", b"Origin")
         if origin is not None and origin in self.origins:
             return [(b"access-control-allow-origin", origin), EXPOSED, vary]

@@ -29,6 +29,8 @@ MESSAGE_HTTP = b"message/http"  # RFC 9112 §10.1
 THREAD_JSON_BYTES = 64 * 1024  # bodies larger than this get their JSON echo built in a worker thread
 VARY_ACCEPT = (b"vary", b"Accept")
 NO_CONTROLS = Controls()
+NO_CONTENT = Body((), 0)
+HTTP1_VERSIONS = frozenset({"1.0", "1.1"})
 
 
 class EchoEndpoint:
@@ -73,12 +75,15 @@ class EchoEndpoint:
                 fields=fields,
             )
             return
-        try:
-            body = await read_body(
-                Request(scope, receive), head.content_length, self.settings.max_body_bytes, self.budget
-            )
-        except ClientDisconnect:
-            return  # nobody is left to answer; not an error of ours
+        if not head.framed and scope.get("http_version", "1.1") in HTTP1_VERSIONS:
+            body = NO_CONTENT  # HTTP/1.x without Content-Length or Transfer-Encoding: none (RFC 9112 §6.3)
+        else:
+            try:
+                body = await read_body(
+                    Request(scope, receive), head.content_length, self.settings.max_body_bytes, self.budget
+                )
+            except ClientDisconnect:
+                return  # nobody is left to answer; not an error of ours
         try:
             content_type, parts, content_fields = await self._content(
                 scope, head, controls, applied, body, received_at_s

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from app.responses import SAFETY_FIELDS
@@ -90,18 +89,15 @@ def plain_error(status: int, message: str, headers: Mapping[str, str] | None = N
     )
 
 
-async def echo_error_handler(request: Request, exc: Exception) -> Response:
-    """Map an ``EchoError`` to its status and plain message."""
-    assert isinstance(exc, EchoError)
-    return plain_error(exc.status, exc.message, exc.fields)
+def error_response(exc: Exception) -> Response:
+    """The plain answer to an exception raised while handling a request.
 
-
-async def http_exception_handler(request: Request, exc: Exception) -> Response:
-    """Map Starlette's own ``HTTPException`` to the same plain shape."""
-    assert isinstance(exc, HTTPException)
-    return plain_error(exc.status_code, exc.detail, exc.headers)
-
-
-async def server_error_handler(request: Request, exc: Exception) -> Response:
-    """Answer an unexpected exception with a bare 500; Starlette logs the traceback server-side."""
+    ``EchoError`` gives its own status and message; Starlette's ``HTTPException`` (404 and 405 from the
+    router, with ``Allow``) its status and detail; anything else a bare 500 (the caller re-raises it, so
+    the server logs the traceback and no client ever sees one).
+    """
+    if isinstance(exc, EchoError):
+        return plain_error(exc.status, exc.message, exc.fields)
+    if isinstance(exc, HTTPException):
+        return plain_error(exc.status_code, exc.detail, exc.headers)
     return plain_error(500, "Internal Server Error")

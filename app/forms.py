@@ -31,6 +31,10 @@ def decode_pairs(data: bytes, max_pairs: int | None = None) -> list[tuple[str, s
     Raises:
         ValueError: ``data`` holds more than ``max_pairs`` pairs (when given).
     """
+    if max_pairs is None and data.isascii() and b"%" not in data and b"+" not in data:
+        # Nothing to decode (the common query): split as parse_qsl does, empty pieces dropped.
+        pieces = (piece.partition("=") for piece in data.decode("ascii").split("&") if piece)
+        return [(name, value) for name, _, value in pieces]
     # latin-1 both ways maps bytes 1:1, so raw and percent-encoded octets are decoded alike below.
     pairs = parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="latin-1", max_num_fields=max_pairs)
     return [(_utf8(name), _utf8(value)) for name, value in pairs]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -14,7 +13,6 @@ from app.access_log import AccessLog, LineWriter, LogSink
 from app.cors import Cors
 from app.echo_log import EchoLog
 from app.endpoints import EchoEndpoint
-from app.errors import EchoError, echo_error_handler, http_exception_handler, server_error_handler
 from app.metrics import Metrics
 from app.observe import ObserveMiddleware
 from app.service import service_routes
@@ -22,7 +20,7 @@ from app.settings import Settings, SettingsError
 from app.websocket import WebSocketEcho
 
 
-def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = None) -> EchoApplication:
     """Build the ASGI application.
 
     ``settings`` defaults to ``Settings.from_environ()``; ``log_sink`` receives each log line (default:
@@ -37,7 +35,7 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     echo_log = EchoLog(settings.log_redact, sink) if settings.log_echo else None
     echo = EchoEndpoint(settings, echo_log)
     websocket_echo = WebSocketEcho(settings.ws_idle_timeout_s, metrics)
-    app = Starlette(
+    app = EchoApplication(
         routes=[
             # The reserved prefix is mounted first: its paths are never echoed (404/405 instead).
             Mount(settings.prefix, app=Router(service_routes(settings, metrics), redirect_slashes=False)),
@@ -53,17 +51,29 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
                 access_log=AccessLog(settings.log_format, sink) if settings.access_log else None,
             )
         ],
-        exception_handlers={
-            EchoError: echo_error_handler,
-            HTTPException: http_exception_handler,
-            Exception: server_error_handler,
-        },
     )
     # `OPTIONS *` and absolute-form targets (RFC 9112 §3.2.4, §3.2.2) match no path route, nor do paths
     # holding a newline (the route pattern's `.` stops there): echo them too, and never redirect.
     app.router.default = EchoByType(echo, websocket_echo)
     app.router.redirect_slashes = False
     return app
+
+
+class EchoApplication(Starlette):
+    """Starlette with its routing and our middleware only.
+
+    Starlette wraps every app in two error layers of its own (``ServerErrorMiddleware`` and
+    ``ExceptionMiddleware``), each a call per ASGI message; ``ObserveMiddleware`` maps exceptions to plain
+    answers itself, so those layers are left out. ``scope["app"]`` is still set, so the router raises
+    ``HTTPException`` for 404 and 405 instead of answering without our safety fields.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The user middleware around the router, outermost first (Starlette's own layers left out)."""
+        app: ASGIApp = self.router
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 class EchoByType:
@@ -78,7 +88,7 @@ class EchoByType:
         await handler(scope, receive, send)
 
 
-def _app_from_environ() -> Starlette:
+def _app_from_environ() -> EchoApplication:
     try:
         return create_app()
     except SettingsError as exc:

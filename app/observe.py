@@ -1,4 +1,4 @@
-"""The one pure-ASGI middleware on the hot path: request ids, CORS, metrics and the access log.
+"""The one pure-ASGI middleware on the hot path: request ids, CORS, metrics, the access log, error answers.
 
 They share one wrapper on purpose: each ASGI layer costs a call per message, and the features around
 an echo (measured here) cost more than the framework. Each concern's logic lives in its own module.
@@ -12,10 +12,12 @@ import os
 import re
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access_log import AccessLog
 from app.cors import Cors
+from app.errors import EchoError, error_response
 from app.metrics import Metrics
 from app.responses import SAFETY_RAW
 
@@ -39,7 +41,8 @@ class RequestIds:
 
 
 class ObserveMiddleware:
-    """Wraps the app: adds ``X-Request-Id`` and CORS fields, answers preflights, counts and logs.
+    """Wraps the app: adds ``X-Request-Id`` and CORS fields, answers preflights, counts and logs, and
+    turns exceptions into plain answers (``app.errors.error_response``).
 
     Requests under ``prefix`` (the server's own endpoints) get the fields but are neither counted
     nor logged, so scrapes and probes do not move the figures.
@@ -105,6 +108,12 @@ class ObserveMiddleware:
                 await self.cors.send_preflight(send, origin, preflight_method, preflight_headers, [id_field])
             else:
                 await self.app(scope, observed_receive, observed_send)
+        except Exception as exc:
+            if status:
+                raise  # the response has started: the server logs it and closes the connection
+            await error_response(exc)(scope, receive, observed_send)
+            if not isinstance(exc, EchoError | HTTPException):
+                raise  # unexpected: the server logs the traceback (the client got a bare 500)
         except asyncio.CancelledError:
             # uvicorn cancels the requests still running when the graceful-shutdown timeout ends. One
             # that has not started its response gets a clean 503 instead of uvicorn's 500 and traceback.

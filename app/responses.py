@@ -16,6 +16,8 @@ SAFETY_RAW: tuple[tuple[bytes, bytes], ...] = tuple(
     (name.encode("latin-1"), value.encode("latin-1")) for name, value in SAFETY_FIELDS
 )
 NO_CONTENT_STATUSES = frozenset({204, 304})
+#: Responses up to this size are joined and sent in one message; larger ones part by part, never copied.
+JOIN_MAX_BYTES = 64 * 1024
 
 RawFields = Sequence[tuple[bytes, bytes]]
 
@@ -30,6 +32,8 @@ async def send_parts(
     fields: RawFields = (),
 ) -> None:
     """Send a response whose content is the concatenation of ``parts``, with ``Content-Length``.
+
+    Up to ``JOIN_MAX_BYTES`` the parts go out joined, in one message (each message is a write).
 
     With ``head_only`` (a HEAD request, RFC 9110 §9.3.2) only the header section is sent, with the
     length the content would have. 204 and 304 carry neither content nor its length (RFC 9110 §15.3.5,
@@ -51,6 +55,8 @@ async def send_parts(
     if head_only or not parts:
         await send({"type": "http.response.body", "body": b""})
         return
+    if len(parts) > 1 and length <= JOIN_MAX_BYTES:
+        parts = [b"".join(parts)]  # one message, one write
     last = len(parts) - 1
     for index, part in enumerate(parts):
         await send({"type": "http.response.body", "body": part, "more_body": index < last})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 
-from app.forms import parse_form
+from app.forms import decode_pairs, parse_form
 
 BOUNDARY = "b0undary"
 
@@ -163,3 +164,16 @@ def test_too_many_multipart_parts_are_reported_not_parsed() -> None:
     assert form is None
     assert error is not None
     assert "more than 10000" in error
+
+
+@pytest.mark.parametrize(
+    "query",
+    [b"a=1", b"a=1&&b", b"=x&y=", b"a==b&c=d=e", b"&", b"a;b=c", b"x=%41", b"p+q=1", b"caf\xc3\xa9=1", b"k=\xff"],
+)
+def test_query_pairs_match_the_standard_library(query: bytes) -> None:
+    # Plain ASCII queries take a shortcut past parse_qsl: it must split exactly as parse_qsl does.
+    expected = [
+        (name.encode("latin-1").decode("utf-8", "replace"), value.encode("latin-1").decode("utf-8", "replace"))
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    ]
+    assert decode_pairs(query) == expected

@@ -100,6 +100,15 @@ async def test_responses_allow_any_origin_and_expose_our_fields(harness: Harness
     assert response.headers["access-control-expose-headers"] == "X-Request-Id, X-Echo-Applied"
 
 
+async def test_requests_without_origin_get_no_cors_fields(harness: Harness) -> None:
+    # Not a CORS request (browsers send Origin on every one): the two fields would only cost bytes.
+    client, _ = harness()
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    assert "access-control-expose-headers" not in response.headers
+
+
 async def test_origin_list_allows_only_listed_origins(harness: Harness) -> None:
     client, _ = harness(cors_origins=("https://good.example",))
     good = await client.get("/", headers={"Origin": "https://good.example"})

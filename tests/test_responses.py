@@ -1,0 +1,81 @@
+"""How responses leave the app: joined when small, part by part when large; bodies read only when framed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.main import create_app
+from app.responses import JOIN_MAX_BYTES, send_parts
+from app.settings import Settings
+
+
+class Recorder:
+    """An ASGI ``send`` that keeps every message."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+    def bodies(self) -> list[bytes]:
+        return [m["body"] for m in self.messages if m["type"] == "http.response.body"]
+
+
+async def test_small_parts_leave_in_one_message() -> None:
+    send = Recorder()
+    await send_parts(send, 200, b"text/plain", [b"head\n", b"body"], head_only=False)
+    assert send.bodies() == [b"head\nbody"]
+    assert (b"content-length", b"9") in send.messages[0]["headers"]
+
+
+async def test_large_parts_leave_unjoined() -> None:
+    send = Recorder()
+    big = b"x" * JOIN_MAX_BYTES
+    await send_parts(send, 200, b"text/plain", [b"head\n", big], head_only=False)
+    bodies = send.bodies()
+    assert bodies == [b"head\n", big]
+    assert bodies[1] is big  # the content itself, not a copy
+
+
+def scope(http_version: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": http_version,
+        "method": "POST",
+        "scheme": "http",
+        "path": "/p",
+        "raw_path": b"/p",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"echo.test"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 2),
+    }
+
+
+async def test_http11_without_framing_has_no_content_to_read() -> None:
+    # RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no content.
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("the echo read a request that has no content")
+
+    send = Recorder()
+    await create_app(Settings())(scope("1.1", []), receive, send)
+    assert send.messages[0]["status"] == 200
+    assert b"".join(send.bodies()).endswith(b"BODY:\n")
+
+
+@pytest.mark.parametrize("http_version", ["2", "3"])
+async def test_http2_content_without_content_length_is_read(http_version: str) -> None:
+    # HTTP/2 and HTTP/3 frame content themselves: Content-Length is optional there (RFC 9113 §8.1.1).
+    messages = [{"type": "http.request", "body": b"da", "more_body": True}, {"type": "http.request", "body": b"ta"}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    send = Recorder()
+    await create_app(Settings())(scope(http_version, []), receive, send)
+    assert b"".join(send.bodies()).endswith(b"BODY:\ndata")

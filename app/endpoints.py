@@ -15,7 +15,7 @@ from app.controls import Controls, applied_field, may_hold_controls, parse_contr
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
-from app.head import HeadFacts, scan_head
+from app.head import HeadFacts, head_of
 from app.negotiation import format_from_accept
 from app.observe import REQUEST_ID_KEY
 from app.responses import RawFields, send_parts
@@ -55,11 +55,14 @@ class EchoEndpoint:
         received_at_s = time.time()
         if scope["method"] == "CONNECT":
             raise ConnectNotEchoed
-        head = scan_head(scope["headers"])
+        head = head_of(scope)
         controls = self._controls(scope, head)
-        status = self._status(controls)
-        applied = controls.applied(status) if controls is not NO_CONTROLS else {}
-        fields: RawFields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
+        if controls is NO_CONTROLS:  # the common case: nothing to work out
+            status, applied, fields = 200, {}, []
+        else:
+            status = self._status(controls)
+            applied = controls.applied(status)
+            fields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
         head_only = scope["method"] == "HEAD"
         if controls.stream:
             await asyncio.sleep(controls.delay_ms / 1000)
@@ -90,7 +93,9 @@ class EchoEndpoint:
             )
             if controls.delay_ms:
                 await asyncio.sleep(controls.delay_ms / 1000)
-            await send_parts(send, status, content_type, parts, head_only=head_only, fields=[*fields, *content_fields])
+            if fields:
+                content_fields = [*fields, *content_fields]
+            await send_parts(send, status, content_type, parts, head_only=head_only, fields=content_fields)
         finally:
             self.budget.release(body.size_bytes)
 

@@ -1,34 +1,50 @@
-"""The few header fields the echo endpoint acts on, found in one pass over the header section."""
+"""The few header fields the server acts on, found in one pass over the header section.
+
+``ObserveMiddleware`` scans each request once and leaves the result in the scope under ``HEAD_KEY``;
+the echo endpoint reads it from there (or scans itself when called without the middleware).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from starlette.types import Scope
+
 from app.controls import FIELD_PREFIX
+
+#: Scope key of the request's ``HeadFacts`` (an ASGI scope extension of ours).
+HEAD_KEY = "asgi_echo.head"
 
 
 # Not frozen: a frozen dataclass's __init__ costs twice as much, and this one is built per request.
 @dataclass(slots=True)
 class HeadFacts:
-    """``content_length`` in bytes (None when absent, not a plain decimal (RFC 9112 §6.2), or overridden by
-    ``Transfer-Encoding`` (§6.3)), whether the head ``framed`` content at all (a ``Content-Length`` or a
-    ``Transfer-Encoding`` field), the first ``content_type``, every ``Accept`` value joined with ``,``
-    (None when absent), and whether any ``X-Echo-*`` field is present."""
+    """What the server reads from the fields, None where a field is absent.
+
+    ``content_length`` in bytes (also None when not a plain decimal (RFC 9112 §6.2) or overridden by
+    ``Transfer-Encoding`` (§6.3)); ``framed``: a ``Content-Length`` or ``Transfer-Encoding`` field is
+    present; the first ``content_type``; every ``Accept`` value joined with ``,``; whether any
+    ``X-Echo-*`` field is present; the last ``X-Request-Id``, ``Origin``, ``Access-Control-Request-Method``
+    and ``Access-Control-Request-Headers`` (Fetch standard, CORS preflight).
+    """
 
     content_length: int | None
     framed: bool
     content_type: bytes | None
     accept: str | None
     has_echo_fields: bool
+    request_id: bytes | None
+    origin: bytes | None
+    preflight_method: bytes | None
+    preflight_headers: bytes | None
 
 
 def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
     """Read ``HeadFacts`` from ASGI header pairs (names lowercase)."""
     content_length: int | None = None
-    framed = chunked = False
-    content_type: bytes | None = None
+    framed = chunked = has_echo_fields = False
+    content_type = request_id = origin = preflight_method = preflight_headers = None
     accept: list[bytes] = []
-    has_echo_fields = False
     for name, value in headers:
         if name == b"content-length":
             content_length = int(value) if value.isdigit() else None
@@ -42,8 +58,30 @@ def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
             accept.append(value)
         elif name.startswith(FIELD_PREFIX):
             has_echo_fields = True
+        elif name == b"x-request-id":
+            request_id = value
+        elif name == b"origin":
+            origin = value
+        elif name == b"access-control-request-method":
+            preflight_method = value
+        elif name == b"access-control-request-headers":
+            preflight_headers = value
     if chunked:
         content_length = None  # Transfer-Encoding overrides Content-Length (RFC 9112 §6.3)
     return HeadFacts(
-        content_length, framed, content_type, b", ".join(accept).decode("latin-1") if accept else None, has_echo_fields
+        content_length,
+        framed,
+        content_type,
+        b", ".join(accept).decode("latin-1") if accept else None,
+        has_echo_fields,
+        request_id,
+        origin,
+        preflight_method,
+        preflight_headers,
     )
+
+
+def head_of(scope: Scope) -> HeadFacts:
+    """The request's ``HeadFacts``: the middleware's scan when there was one, else a new scan."""
+    head: HeadFacts | None = scope.get(HEAD_KEY)
+    return head if head is not None else scan_head(scope["headers"])

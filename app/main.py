@@ -6,7 +6,7 @@ import sys
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, Router, WebSocketRoute
+from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.access_log import AccessLog, LineWriter, LogSink
@@ -37,10 +37,9 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     websocket_echo = WebSocketEcho(settings.ws_idle_timeout_s, metrics)
     app = EchoApplication(
         routes=[
-            # The reserved prefix is mounted first: its paths are never echoed (404/405 instead).
+            # The reserved prefix is mounted first: its paths are never echoed (404/405 instead). Every
+            # other request goes to the router's default below: the echo.
             Mount(settings.prefix, app=Router(service_routes(settings, metrics), redirect_slashes=False)),
-            Route("/{target:path}", echo, name="echo"),
-            WebSocketRoute("/{target:path}", websocket_echo, name="ws_echo"),
         ],
         middleware=[
             Middleware(
@@ -52,8 +51,9 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
             )
         ],
     )
-    # `OPTIONS *` and absolute-form targets (RFC 9112 §3.2.4, §3.2.2) match no path route, nor do paths
-    # holding a newline (the route pattern's `.` stops there): echo them too, and never redirect.
+    # The echo is the router's default rather than a catch-all Route: that also takes `OPTIONS *` and
+    # absolute-form targets (RFC 9112 §3.2.4, §3.2.2) and paths holding a newline, which no path pattern
+    # matches (`.` stops there), and it saves a pattern match per request (~2 µs). Never redirect.
     app.router.default = EchoByType(echo, websocket_echo)
     app.router.redirect_slashes = False
     return app

@@ -41,7 +41,9 @@ def format_from_accept(accept: str | None) -> EchoFormat:
     Only values up to ``MAX_CACHED_ACCEPT_CHARS`` are cached, so clients cannot fill memory with long
     distinct values.
     """
-    if accept is not None and len(accept) > MAX_CACHED_ACCEPT_CHARS:
+    if accept is None:
+        return "text"
+    if len(accept) > MAX_CACHED_ACCEPT_CHARS:
         return _format_from_accept(accept)
     return _cached_format_from_accept(accept)
 

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.access_log import AccessLog
 from app.cors import Cors
 from app.errors import EchoError, error_response
+from app.head import HEAD_KEY, scan_head
 from app.metrics import Metrics
 from app.responses import SAFETY_RAW
 
@@ -69,17 +70,9 @@ class ObserveMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        given_id = origin = preflight_method = preflight_headers = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                given_id = value
-            elif name == b"origin":
-                origin = value
-            elif name == b"access-control-request-method":
-                preflight_method = value
-            elif name == b"access-control-request-headers":
-                preflight_headers = value
-        request_id = self.request_ids.pick(given_id)
+        head = scope[HEAD_KEY] = scan_head(scope["headers"])  # the endpoint reads it too: one pass
+        origin = head.origin
+        request_id = self.request_ids.pick(head.request_id)
         scope[REQUEST_ID_KEY] = request_id.decode("ascii")
         id_field = (b"x-request-id", request_id)
         status = 0
@@ -103,9 +96,9 @@ class ObserveMiddleware:
         if self.metrics is not None:
             self.metrics.in_flight += 1
         try:
-            if scope["method"] == "OPTIONS" and origin is not None and preflight_method is not None:
+            if scope["method"] == "OPTIONS" and origin is not None and head.preflight_method is not None:
                 status = 204
-                await self.cors.send_preflight(send, origin, preflight_method, preflight_headers, [id_field])
+                await self.cors.send_preflight(send, origin, head.preflight_method, head.preflight_headers, [id_field])
             else:
                 await self.app(scope, observed_receive, observed_send)
         except Exception as exc:

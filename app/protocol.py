@@ -154,7 +154,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
                 starts_message
                 and self._completed_in_chunk == 1
                 and not (self._content_length or self._chunked)
-                and heads.idle()
+                and heads.idle
                 and data.endswith(b"\r\n\r\n")
                 and data[:1] not in b"\r\n"
             ):

@@ -61,10 +61,9 @@ class HeadSplitter:
         self._buffer = bytearray()  # an incomplete head, or an incomplete chunk-size or trailer line
         self._remaining = 0  # bytes left of a fixed-length body or of a chunk with its CRLF
         self.trailer_bytes = 0  # bytes of the current trailer section (the protocol bounds them)
-
-    def idle(self) -> bool:
-        """Between messages with nothing buffered: the next byte starts a new request."""
-        return self._state == _HEAD and not self._buffer
+        #: Between messages with nothing buffered: the next byte starts a new request. An attribute, not a
+        #: method: the protocol asks for every request.
+        self.idle = True
 
     def feed(self, data: bytes) -> None:
         """Consume the next bytes of the stream. Framing it cannot follow stops it for good (the parser
@@ -81,6 +80,7 @@ class HeadSplitter:
                     self._state = _HEAD if self._state == _FIXED else _CHUNK_SIZE
             else:
                 position = self._line(data, position)
+        self.idle = self._state == _HEAD and not self._buffer
 
     def _head(self, data: bytes, position: int) -> int:
         if not self._buffer:

@@ -4,15 +4,15 @@
 (RFC 9112 §6: ``Content-Length``, or chunked coding to its last chunk and trailer section), so pipelined
 and kept-alive requests each get their own head. The protocol (``app.protocol``) feeds it each chunk
 right after the parser, with the framing the parser found for each head, and hands each request a
-``WireFacts`` in the ASGI scope's ``extensions`` under ``WIRE_EXTENSION``. Malformed framing needs no
-care here: the parser refuses it and the connection closes.
+``WireFacts`` in the ASGI scope's ``extensions`` under ``WIRE_EXTENSION``. A chunk that is exactly one
+whole request (the common case) skips the splitter: that head is the start of the chunk. Malformed
+framing needs no care here: the parser refuses it and the connection closes.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 #: Key of our ASGI scope extension (``scope["extensions"][WIRE_EXTENSION]``).
@@ -24,20 +24,47 @@ _HEAD, _FIXED, _CHUNK_SIZE, _CHUNK_DATA, _TRAILER, _STOPPED = range(6)
 _MAX_LINE_BYTES = 64 * 1024
 
 
-@dataclass(slots=True)
 class WireFacts:
     """One request as received: ``raw_head`` (request line and field lines with their CRLFs), ``names``
     (each field name as the client spelled it, in order). Times are ``loop.time()`` seconds; the protocol
-    fills in the body fields while the content arrives, so read them after reading the body."""
+    fills in the body fields while the content arrives, so read them after reading the body.
 
-    raw_head: bytes
-    names: list[bytes]
-    request_index: int
-    pipelined: bool
-    head_end_s: float
-    tls: dict[str, Any] | None = None
-    first_byte_s: float | None = None
-    last_byte_s: float | None = None
+    ``raw_head`` may be given as the bytes the head arrived at the start of (the whole read, perhaps after
+    empty lines): it is cut out of them when first read, so a request nobody asks about costs no search.
+    """
+
+    __slots__ = ("_head", "first_byte_s", "head_end_s", "last_byte_s", "names", "pipelined", "request_index", "tls")
+
+    def __init__(
+        self,
+        raw_head: bytes,
+        names: list[bytes],
+        request_index: int,
+        pipelined: bool,
+        head_end_s: float,
+        tls: dict[str, Any] | None = None,
+    ) -> None:
+        self._head = raw_head
+        self.names = names
+        self.request_index = request_index
+        self.pipelined = pipelined
+        self.head_end_s = head_end_s
+        self.tls = tls
+        self.first_byte_s: float | None = None
+        self.last_byte_s: float | None = None
+
+    @property
+    def raw_head(self) -> bytes:
+        """The head exactly as received, ending with its empty line; empty when it was not kept."""
+        # A head has no empty line before its end and starts with its request line (RFC 9112 §2.2).
+        held = self._head.lstrip(b"\r\n")
+        end = held.find(b"\r\n\r\n")
+        self._head = held if end < 0 else held[: end + 4]
+        return self._head
+
+    @raw_head.setter
+    def raw_head(self, head: bytes) -> None:
+        self._head = head
 
     def body_timing_ms(self) -> tuple[float | None, float | None]:
         """(first, last) content byte arrival in milliseconds after the end of the head, or None."""

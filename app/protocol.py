@@ -143,6 +143,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
+            if self._read is not None:
+                self._split(data)  # an upgrade refused is answered as HTTP/1.1: the next requests need heads
             if self._should_upgrade():
                 self.handle_websocket_upgrade()
             else:

@@ -104,3 +104,10 @@ async def test_content_times_are_kept_for_a_request_read_whole() -> None:
     (wire,) = await captured([REQUESTS[1][1] + REQUESTS[1][2]])
     assert wire.first_byte_s == wire.last_byte_s == wire.head_end_s
     assert wire.body_timing_ms() == (0.0, 0.0)
+
+
+async def test_requests_after_an_upgrade_the_server_refuses_get_their_own_heads() -> None:
+    upgrade = b"GET /u HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: nothing-known\r\n\r\n"
+    after = b"GET /g HTTP/1.1\r\nHost: x\r\n\r\n"
+    facts = await captured([upgrade, after[:10], after[10:], after])
+    assert [wire.raw_head for wire in facts] == [upgrade, after, after]

@@ -3,10 +3,10 @@
 ``HeadSplitter`` cuts one connection's byte stream into request heads, skipping each body by its framing
 (RFC 9112 §6: ``Content-Length``, or chunked coding to its last chunk and trailer section), so pipelined
 and kept-alive requests each get their own head. The protocol (``app.protocol``) feeds it each chunk
-right after the parser, with the framing the parser found for each head, and hands each request a
-``WireFacts`` in the ASGI scope's ``extensions`` under ``WIRE_EXTENSION``. A chunk that is exactly one
-whole request (the common case) skips the splitter: that head is the start of the chunk. Malformed
-framing needs no care here: the parser refuses it and the connection closes.
+right after the parser, with the framing the parser found for each head, except a chunk that is exactly
+one whole request (the common case), whose head is the start of the chunk. It hands each request a
+``WireFacts`` in the ASGI scope's ``extensions`` under ``WIRE_EXTENSION``. Malformed framing needs no
+care here: the parser refuses it and the connection closes.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ class WireFacts:
     (each field name as the client spelled it, in order). Times are ``loop.time()`` seconds; the protocol
     fills in the body fields while the content arrives, so read them after reading the body.
 
-    ``raw_head`` may be given as the bytes the head arrived at the start of (the whole read, perhaps after
-    empty lines): it is cut out of them when first read, so a request nobody asks about costs no search.
+    ``raw_head`` may also be given as bytes that start with the head (the whole read, perhaps after empty
+    lines): the head is cut from them when first read, so a request nobody asks about costs no search.
     """
 
     __slots__ = ("_head", "first_byte_s", "head_end_s", "last_byte_s", "names", "pipelined", "request_index", "tls")

@@ -91,6 +91,11 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._heads = HeadSplitter()
         self._requests_seen = 0
         self._now = 0.0  # loop time of the chunk being parsed
+        self._read: bytes | None = None  # while capturing: the chunk being parsed, b"" once a head completed in it
+        # The first request of a chunk that starts with it, while the chunk may be just that request: its head
+        # is cut from the chunk when asked for, and the splitter need not see the chunk (see data_received).
+        self._first: WireFacts | None = None
+        self._first_length = 0  # its Content-Length (it is not chunked)
         self._wire: WireFacts | None = None
         self._awaiting_head: deque[WireFacts] = deque()  # parsed requests whose raw head is not cut out yet
         self._names: list[bytes] = []  # field names of the current head as sent
@@ -133,9 +138,13 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._completed_in_chunk = 0
         self._now = self.loop.time()
         self._unset_keepalive_if_required()
+        if self.keep_wire:
+            self._read = data
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
+            if self._read is not None:
+                self._split(data)  # an upgrade refused is answered as HTTP/1.1: the next requests need heads
             if self._should_upgrade():
                 self.handle_websocket_upgrade()
             else:
@@ -146,25 +155,15 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             first_in_chunk = starts_message and self._completed_in_chunk == 0
             self.refuse(*(self._refusal or _classify(exc, data if first_in_chunk else b"")))
             return
-        if self.keep_wire:
-            # After the parser, so each head comes with the framing the parser found for it; the tasks
-            # of the requests parsed from this chunk have not run yet, so they see their raw heads.
-            heads = self._heads
-            if (
-                starts_message
-                and self._completed_in_chunk == 1
-                and not (self._content_length or self._chunked)
-                and heads.idle()
-                and data.endswith(b"\r\n\r\n")
-                and data[:1] not in b"\r\n"
-            ):
-                # The common case, one whole request without content in one read: the read is the head.
-                heads.framings.popleft()
-                self._awaiting_head.popleft().raw_head = data
+        if self._read is not None:
+            first = self._first
+            if first is not None and self._completed_in_chunk == 1 and self._between_messages:
+                # The chunk was that one whole request, so the splitter, idle before it, stays idle.
+                self._first = None
+                if self._first_length:
+                    first.raw_head = first.raw_head  # cut now: the facts need not keep the content alive
             else:
-                heads.feed(data)
-                while heads.heads and self._awaiting_head:
-                    self._awaiting_head.popleft().raw_head = heads.heads.popleft()
+                self._split(data)
         if not self._head_done:
             if self._raw_head_bytes > self.limits.max_header_bytes:
                 self.refuse(431, self._head_too_large())
@@ -231,20 +230,39 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._stop(501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)")
         if version == "1.1" and self._hosts != 1:
             self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {self._hosts}")
-        if self.keep_wire:
+        read = self._read
+        if read is not None:  # capturing
             self._requests_seen += 1
             previous = self.cycle
-            # Positional: half the cost of keywords on this per-request path. The raw head is cut out of
-            # the stream once the parser is through this chunk.
-            self._wire = WireFacts(
-                b"", self._names, self._requests_seen, previous is not None and not previous.response_complete,
-                self._now, self._tls,
+            # The first head completed in a chunk that starts a request starts the chunk (no search yet).
+            whole = bool(read) and not self._chunked and self._heads.idle
+            self._read = b""
+            # Positional: half the cost of keywords on this per-request path.
+            self._wire = wire = WireFacts(
+                read if whole else b"", self._names, self._requests_seen,
+                previous is not None and not previous.response_complete, self._now, self._tls,
             )  # fmt: skip
-            self._awaiting_head.append(self._wire)
-            self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
+            if whole:
+                self._first, self._first_length = wire, self._content_length
+            else:  # cut out of the stream once the parser is through this chunk
+                self._awaiting_head.append(wire)
+                self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
             # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
-            self.scope["extensions"] = {WIRE_EXTENSION: self._wire}  # type: ignore[dict-item]
+            self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
         super().on_headers_complete()
+
+    def _split(self, data: bytes) -> None:
+        # After the parser, so each head comes with the framing the parser found for it; the tasks of the
+        # requests parsed from this chunk have not run yet, so they see their raw heads.
+        first = self._first
+        if first is not None:  # the chunk starts with its head, ahead of all queued while parsing the chunk
+            self._first = None
+            self._awaiting_head.appendleft(first)
+            self._heads.framings.appendleft((self._first_length, False))
+        heads = self._heads
+        heads.feed(data)
+        while heads.heads and self._awaiting_head:
+            self._awaiting_head.popleft().raw_head = heads.heads.popleft()
 
     def on_body(self, body: bytes) -> None:
         self._body_progress_at = self._now

@@ -3,7 +3,8 @@
 ``HeadSplitter`` cuts one connection's byte stream into request heads, skipping each body by its framing
 (RFC 9112 §6: ``Content-Length``, or chunked coding to its last chunk and trailer section), so pipelined
 and kept-alive requests each get their own head. The protocol (``app.protocol``) feeds it each chunk
-right after the parser, with the framing the parser found for each head, and hands each request a
+right after the parser, with the framing the parser found for each head, except a chunk that is exactly
+one whole request (the common case), whose head is the start of the chunk. It hands each request a
 ``WireFacts`` in the ASGI scope's ``extensions`` under ``WIRE_EXTENSION``. Malformed framing needs no
 care here: the parser refuses it and the connection closes.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 #: Key of our ASGI scope extension (``scope["extensions"][WIRE_EXTENSION]``).
@@ -24,20 +24,47 @@ _HEAD, _FIXED, _CHUNK_SIZE, _CHUNK_DATA, _TRAILER, _STOPPED = range(6)
 _MAX_LINE_BYTES = 64 * 1024
 
 
-@dataclass(slots=True)
 class WireFacts:
     """One request as received: ``raw_head`` (request line and field lines with their CRLFs), ``names``
     (each field name as the client spelled it, in order). Times are ``loop.time()`` seconds; the protocol
-    fills in the body fields while the content arrives, so read them after reading the body."""
+    fills in the body fields while the content arrives, so read them after reading the body.
 
-    raw_head: bytes
-    names: list[bytes]
-    request_index: int
-    pipelined: bool
-    head_end_s: float
-    tls: dict[str, Any] | None = None
-    first_byte_s: float | None = None
-    last_byte_s: float | None = None
+    ``raw_head`` may also be given as bytes that start with the head (the whole read, perhaps after empty
+    lines): the head is cut from them when first read, so a request nobody asks about costs no search.
+    """
+
+    __slots__ = ("_head", "first_byte_s", "head_end_s", "last_byte_s", "names", "pipelined", "request_index", "tls")
+
+    def __init__(
+        self,
+        raw_head: bytes,
+        names: list[bytes],
+        request_index: int,
+        pipelined: bool,
+        head_end_s: float,
+        tls: dict[str, Any] | None = None,
+    ) -> None:
+        self._head = raw_head
+        self.names = names
+        self.request_index = request_index
+        self.pipelined = pipelined
+        self.head_end_s = head_end_s
+        self.tls = tls
+        self.first_byte_s: float | None = None
+        self.last_byte_s: float | None = None
+
+    @property
+    def raw_head(self) -> bytes:
+        """The head exactly as received, ending with its empty line; empty when it was not kept."""
+        # A head has no empty line before its end and starts with its request line (RFC 9112 §2.2).
+        held = self._head.lstrip(b"\r\n")
+        end = held.find(b"\r\n\r\n")
+        self._head = held if end < 0 else held[: end + 4]
+        return self._head
+
+    @raw_head.setter
+    def raw_head(self, head: bytes) -> None:
+        self._head = head
 
     def body_timing_ms(self) -> tuple[float | None, float | None]:
         """(first, last) content byte arrival in milliseconds after the end of the head, or None."""
@@ -61,10 +88,9 @@ class HeadSplitter:
         self._buffer = bytearray()  # an incomplete head, or an incomplete chunk-size or trailer line
         self._remaining = 0  # bytes left of a fixed-length body or of a chunk with its CRLF
         self.trailer_bytes = 0  # bytes of the current trailer section (the protocol bounds them)
-
-    def idle(self) -> bool:
-        """Between messages with nothing buffered: the next byte starts a new request."""
-        return self._state == _HEAD and not self._buffer
+        #: Between messages with nothing buffered: the next byte starts a new request. An attribute, not a
+        #: method: the protocol asks for every request.
+        self.idle = True
 
     def feed(self, data: bytes) -> None:
         """Consume the next bytes of the stream. Framing it cannot follow stops it for good (the parser
@@ -81,6 +107,7 @@ class HeadSplitter:
                     self._state = _HEAD if self._state == _FIXED else _CHUNK_SIZE
             else:
                 position = self._line(data, position)
+        self.idle = self._state == _HEAD and not self._buffer
 
     def _head(self, data: bytes, position: int) -> int:
         if not self._buffer:

@@ -45,6 +45,25 @@ def test_a_head_the_parser_did_not_accept_stops_splitting() -> None:
     assert list(splitter.heads) == [GET]
 
 
+@pytest.mark.parametrize(
+    ("held", "head"),
+    [
+        (GET, GET),
+        (b"\r\n\r\n" + GET, GET),
+        (GET + b"\r\n", GET),
+        (POST_LENGTH + b"hello", POST_LENGTH),
+        (POST_LENGTH + b"\r\n\r\n" + GET, POST_LENGTH),
+    ],
+    ids=["the-head", "after-empty-lines", "before-an-empty-line", "with-content", "content-with-an-empty-line"],
+)
+def test_raw_head_is_cut_from_the_bytes_it_starts(held: bytes, head: bytes) -> None:
+    facts = WireFacts(held, [], 1, False, 0.0)
+    assert facts.raw_head == head
+    assert facts.raw_head == head  # read again: the same
+    facts.raw_head = POST_CHUNKED  # the splitter's cut replaces it
+    assert facts.raw_head == POST_CHUNKED
+
+
 def wire(names: list[bytes]) -> WireFacts:
     return WireFacts(raw_head=b"", names=names, request_index=1, pipelined=False, head_end_s=0.0)
 

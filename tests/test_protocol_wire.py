@@ -1,0 +1,113 @@
+"""The protocol's wire capture in process: each request gets its own exact head, however reads cut the stream."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from app.protocol import EchoHttpToolsProtocol
+from app.wire import WIRE_EXTENSION, WireFacts
+
+# (bytes before the head, head, content): an empty line before a request line is not part of its head.
+REQUESTS = [
+    (b"", b"GET /a HTTP/1.1\r\nHost: x\r\nX-MiXeD: 1\r\n\r\n", b""),
+    (b"", b"POST /b HTTP/1.1\r\nhost: x\r\nContent-Length: 9\r\n\r\n", b"a\r\n\r\nbcde"),
+    (b"", b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", b"5\r\nhello\r\n0\r\n\r\n"),
+    (b"\r\n", b"GET /d HTTP/1.1\r\nHOST: x\r\n\r\n", b""),
+    (b"", b"PUT /e HTTP/1.1\r\nHost: x\r\nContent-Length: 300\r\n\r\n", b"xyz" * 100),
+]
+ONE_READ_EACH = [prefix + head + content for prefix, head, content in REQUESTS]
+HEAD_THEN_CONTENT = [part for prefix, head, content in REQUESTS for part in (prefix + head, content) if part]
+STREAM = b"".join(ONE_READ_EACH)
+
+
+class _Transport:
+    """Enough of an asyncio transport for the protocol; what it writes is dropped."""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def captured(reads: list[bytes]) -> list[WireFacts]:
+    """Feed ``reads`` to a fresh protocol, letting the apps run after each; the facts each request got."""
+    seen: list[WireFacts] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        seen.append(scope["extensions"][WIRE_EXTENSION])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    config = Config(app=app, http=EchoHttpToolsProtocol, lifespan="off", log_level="warning")
+    config.load()
+    protocol = EchoHttpToolsProtocol(config, ServerState(), {}, _loop=asyncio.get_running_loop())
+    protocol.connection_made(_Transport())  # type: ignore[arg-type]
+    for read in reads:
+        protocol.data_received(read)
+        for _ in range(10):
+            await asyncio.sleep(0)
+    protocol.connection_lost(None)
+    return seen
+
+
+def pieces(size: int) -> list[bytes]:
+    return [STREAM[start : start + size] for start in range(0, len(STREAM), size)]
+
+
+@pytest.mark.parametrize(
+    "reads",
+    [
+        pytest.param(ONE_READ_EACH, id="a-read-per-request"),
+        pytest.param(HEAD_THEN_CONTENT, id="head-then-content"),
+        pytest.param([STREAM], id="pipelined"),
+        # The last head is not the first in its read, and its content is longer than the rest of the read.
+        pytest.param([STREAM[:-300], STREAM[-300:]], id="pipelined-then-content"),
+        *(pytest.param(pieces(size), id=f"{size}-byte-reads") for size in (1, 5, 64)),
+    ],
+)
+async def test_each_request_gets_its_own_head(reads: list[bytes]) -> None:
+    facts = await captured(reads)
+    assert [wire.raw_head for wire in facts] == [head for _, head, _ in REQUESTS]
+    assert [wire.request_index for wire in facts] == [1, 2, 3, 4, 5]
+    assert [wire.names for wire in facts][:2] == [[b"Host", b"X-MiXeD"], [b"host", b"Content-Length"]]
+
+
+async def test_requests_in_one_read_are_pipelined() -> None:
+    one_by_one = await captured(ONE_READ_EACH)
+    assert [wire.pipelined for wire in one_by_one] == [False] * 5
+    at_once = await captured([STREAM])
+    assert [wire.pipelined for wire in at_once] == [False, True, True, True, True]
+
+
+async def test_content_times_are_kept_for_a_request_read_whole() -> None:
+    (wire,) = await captured([REQUESTS[1][1] + REQUESTS[1][2]])
+    assert wire.first_byte_s == wire.last_byte_s == wire.head_end_s
+    assert wire.body_timing_ms() == (0.0, 0.0)
+
+
+async def test_requests_after_an_upgrade_the_server_refuses_get_their_own_heads() -> None:
+    upgrade = b"GET /u HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: nothing-known\r\n\r\n"
+    after = b"GET /g HTTP/1.1\r\nHost: x\r\n\r\n"
+    facts = await captured([upgrade, after[:10], after[10:], after])
+    assert [wire.raw_head for wire in facts] == [upgrade, after, after]

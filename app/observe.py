@@ -31,14 +31,14 @@ class RequestIds:
     """Request ids: a random per-process prefix and a counter; cheaper than ``uuid4()`` and unique."""
 
     def __init__(self) -> None:
-        self._prefix = os.urandom(6).hex()
+        self._prefix = os.urandom(6).hex().encode("ascii") + b"-"
         self._counter = itertools.count(1)
 
     def pick(self, given: bytes | None) -> bytes:
         """The client's ``X-Request-Id`` when it is 1-128 of ``[A-Za-z0-9._-]``, else a new id."""
         if given is not None and _VALID_REQUEST_ID.fullmatch(given):
             return given
-        return f"{self._prefix}-{next(self._counter):x}".encode("ascii")
+        return self._prefix + b"%x" % next(self._counter)
 
 
 class ObserveMiddleware:
@@ -75,6 +75,7 @@ class ObserveMiddleware:
         request_id = self.request_ids.pick(head.request_id)
         scope[REQUEST_ID_KEY] = request_id.decode("ascii")
         id_field = (b"x-request-id", request_id)
+        added_fields = [id_field, *self.cors.response_fields(origin)]
         status = 0
         request_bytes = response_bytes = 0
 
@@ -82,7 +83,8 @@ class ObserveMiddleware:
             nonlocal status, response_bytes
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message["headers"], id_field, *self.cors.response_fields(origin)]
+                # A new message: the app may send the same start message for every request.
+                message = {**message, "headers": [*message["headers"], *added_fields]}
             else:
                 response_bytes += len(message.get("body", b""))
             await send(message)
@@ -113,7 +115,7 @@ class ObserveMiddleware:
             if status:
                 raise
             status = 503
-            response_bytes = await send_shutdown_refusal(send, [id_field, *self.cors.response_fields(origin)])
+            response_bytes = await send_shutdown_refusal(send, added_fields)
         finally:
             if self.metrics is not None:
                 self.metrics.in_flight -= 1

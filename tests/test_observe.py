@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from app.access_log import AccessLog, escape
+from app.cors import Cors
 from app.main import create_app
+from app.observe import ObserveMiddleware
 from app.settings import Settings
 from tests.conftest import BASE_URL
 
@@ -292,3 +295,19 @@ def test_line_writer_writes_at_once_outside_a_loop() -> None:
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+async def test_the_apps_start_message_is_not_changed_in_place() -> None:
+    # An app may send one constant start message for every request: the fields we add must not pile up in it.
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+
+    async def constant_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(start)
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    middleware = ObserveMiddleware(constant_app, prefix="/_echo", cors=Cors(("*",)), metrics=None, access_log=None)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=middleware), base_url=BASE_URL) as client:
+        for _ in range(3):
+            response = await client.get("/")
+            assert len(response.headers.get_list("x-request-id")) == 1
+    assert start["headers"] == [(b"content-type", b"text/plain")]

@@ -88,9 +88,17 @@ class EchoEndpoint:
             except ClientDisconnect:
                 return  # nobody is left to answer; not an error of ours
         try:
-            content_type, parts, content_fields = await self._content(
-                scope, head, controls, applied, body, received_at_s
-            )
+            facts = RequestFacts.from_scope(scope, body, received_at_s)
+            if self.echo_log is not None:
+                self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, "-"))
+            echo_format = controls.format or format_from_accept(head.accept)
+            if echo_format == "json" and body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
+                # Parsing a large body can take a second of CPU: do it off the event loop, which stays
+                # free to serve everyone else meanwhile (_content is pure).
+                rendered = await asyncio.to_thread(self._content, facts, controls, echo_format, applied)
+            else:
+                rendered = self._content(facts, controls, echo_format, applied)
+            content_type, parts, content_fields = rendered
             if controls.delay_ms:
                 await asyncio.sleep(controls.delay_ms / 1000)
             if fields:
@@ -99,39 +107,28 @@ class EchoEndpoint:
         finally:
             self.budget.release(body.size_bytes)
 
-    async def _content(
-        self,
-        scope: Scope,
-        head: HeadFacts,
-        controls: Controls,
-        applied: dict[str, Any],
-        body: Body,
-        received_at_s: float,
+    def _content(
+        self, facts: RequestFacts, controls: Controls, echo_format: str, applied: dict[str, Any]
     ) -> tuple[bytes, list[bytes], RawFields]:
-        """The response's content type, content parts and the fields that go with them."""
+        """The response's content type, content parts and the fields that go with them (pure: no I/O).
+
+        Raises:
+            RawHeadUnavailable: ``echo_format=raw`` without the raw head.
+        """
         control_fields = (
             [(name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers]
             if controls.headers
             else []
         )
-        facts = RequestFacts.from_scope(scope, body, received_at_s)
-        if self.echo_log is not None:
-            self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, "-"))
         if controls.body is not None:
             content_type = (controls.content_type or "text/plain; charset=utf-8").encode("latin-1")
             return content_type, [controls.body], control_fields
-        if controls.format == "raw":
+        if echo_format == "raw":
             if facts.wire is None or not facts.wire.raw_head:
                 raise RawHeadUnavailable
-            return MESSAGE_HTTP, [facts.wire.raw_head, *body.chunks], control_fields
-        if (controls.format or format_from_accept(head.accept)) == "json":
-            if body.size_bytes > THREAD_JSON_BYTES:
-                # Parsing a large body can take a second of CPU: do it off the event loop, which stays
-                # free to serve everyone else meanwhile (json_echo is pure).
-                document = await asyncio.to_thread(json_echo, facts, self.hostname, applied, self.instance)
-            else:
-                document = json_echo(facts, self.hostname, applied, self.instance)
-            return JSON_TYPE, [document], [VARY_ACCEPT, *control_fields]
+            return MESSAGE_HTTP, [facts.wire.raw_head, *facts.body.chunks], control_fields
+        if echo_format == "json":
+            return JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)], [VARY_ACCEPT, *control_fields]
         return TEXT_TYPE, text_echo(facts), [VARY_ACCEPT, *control_fields]
 
     def _controls(self, scope: Scope, head: HeadFacts) -> Controls:

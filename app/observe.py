@@ -11,6 +11,7 @@ import itertools
 import os
 import re
 import time
+from collections.abc import Awaitable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -79,7 +80,8 @@ class ObserveMiddleware:
         status = 0
         request_bytes = response_bytes = 0
 
-        async def observed_send(message: Message) -> None:
+        def observed_send(message: Message) -> Awaitable[None]:
+            # Not a coroutine: it returns the server's awaitable, which saves a frame per message.
             nonlocal status, response_bytes
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -87,7 +89,7 @@ class ObserveMiddleware:
                 message = {**message, "headers": [*message["headers"], *added_fields]}
             else:
                 response_bytes += len(message.get("body", b""))
-            await send(message)
+            return send(message)
 
         async def observed_receive() -> Message:
             nonlocal request_bytes

@@ -190,7 +190,7 @@ def _statuses(value: str) -> tuple[int, ...]:
     statuses = []
     for item in items:
         item = item.strip()
-        if not (item.isdigit() and len(item) == 3 and 200 <= int(item) <= 599):
+        if not (_is_decimal(item) and len(item) == 3 and 200 <= int(item) <= 599):
             raise InvalidControl(f"echo_status={value!r}: {item!r} is not a final status (accepted: 200-599)")
         statuses.append(int(item))
     return tuple(statuses)
@@ -208,8 +208,13 @@ def _sequence(value: str | None, statuses: tuple[int, ...]) -> str | None:
     return value
 
 
+def _is_decimal(value: str) -> bool:
+    # ASCII digits only: str.isdigit() also takes "²" and other Unicode digits, which int() refuses.
+    return value.isascii() and value.isdigit()
+
+
 def _delay(value: str, max_delay_ms: int) -> int:
-    if not value.isdigit() or int(value) > max_delay_ms:
+    if not (_is_decimal(value) and len(value) <= len(str(max_delay_ms))) or int(value) > max_delay_ms:
         raise InvalidControl(f"echo_delay={value!r} is invalid: accepted are whole milliseconds 0-{max_delay_ms}")
     return int(value)
 

@@ -19,6 +19,7 @@ from starlette.types import Scope
 from app.body import Body
 from app.clock import Rfc3339Clock
 from app.forms import decode_pairs, group_pairs, parse_form
+from app.head import parse_content_length
 from app.json_content import is_json_media_type, parse_json
 from app.wire import WIRE_EXTENSION, WireFacts, names_as_sent
 
@@ -183,7 +184,7 @@ def json_echo(
         "cookies": cookie_pairs(cookies),
         "body": {
             **body_document(facts.body, content),
-            "declared_length": int(lengths[0]) if lengths and lengths[0].isdigit() else None,
+            "declared_length": parse_content_length(lengths[0]) if lengths else None,
             "chunked": b"chunked" in b",".join(codings).lower(),
             "received_length": facts.body.size_bytes,
             "first_byte_ms": first_ms,

@@ -47,7 +47,7 @@ def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
     accept: list[bytes] = []
     for name, value in headers:
         if name == b"content-length":
-            content_length = int(value) if value.isdigit() else None
+            content_length = parse_content_length(value)
             framed = True
         elif name == b"transfer-encoding":
             framed = chunked = True
@@ -79,6 +79,21 @@ def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
         preflight_method,
         preflight_headers,
     )
+
+
+#: A ``Content-Length`` of more digits than this is past every ceiling; it is not converted as written.
+MAX_LENGTH_DIGITS = 18
+
+
+def parse_content_length(value: bytes) -> int | None:
+    """A ``Content-Length`` value in bytes, or None when it is not a plain decimal (RFC 9112 §6.2).
+
+    Values longer than ``MAX_LENGTH_DIGITS`` digits come back as ``10**MAX_LENGTH_DIGITS``, which every
+    ceiling refuses, rather than as an exact integer (``int()`` refuses more than 4,300 digits).
+    """
+    if not value.isdigit():
+        return None
+    return int(value) if len(value) <= MAX_LENGTH_DIGITS else 10**MAX_LENGTH_DIGITS
 
 
 def head_of(scope: Scope) -> HeadFacts:

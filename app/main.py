@@ -6,9 +6,11 @@ import sys
 from collections.abc import Awaitable
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocketClose
 
 from app.access_log import AccessLog, LineWriter, LogSink
 from app.cors import Cors
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     # The echo is the router's default rather than a catch-all Route: that also takes `OPTIONS *` and
     # absolute-form targets (RFC 9112 §3.2.4, §3.2.2) and paths holding a newline, which no path pattern
     # matches (`.` stops there), and it saves a pattern match per request (~2 µs). Never redirect.
-    app.router.default = EchoByType(echo, websocket_echo)
+    app.router.default = EchoByType(echo, websocket_echo, settings.prefix)
     app.router.redirect_slashes = False
     return app
 
@@ -79,15 +81,29 @@ class EchoApplication(Starlette):
 
 
 class EchoByType:
-    """The router's fallback: HTTP requests to the echo endpoint, WebSocket sessions to the WebSocket echo."""
+    """The router's fallback: HTTP requests to the echo endpoint, WebSocket sessions to the WebSocket echo.
 
-    def __init__(self, http: ASGIApp, websocket: ASGIApp) -> None:
+    A path under the reserved ``prefix`` reaches it only when the prefix's mount could not match it (a
+    newline in the path): such paths are never echoed either (404; 403 for a WebSocket handshake).
+    """
+
+    def __init__(self, http: ASGIApp, websocket: ASGIApp, prefix: str) -> None:
         self.http = http
         self.websocket = websocket
+        self.own_paths = prefix + "/"
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """Hand the connection on; returning the handler's awaitable saves a coroutine frame per request."""
-        return (self.websocket if scope["type"] == "websocket" else self.http)(scope, receive, send)
+        """Hand the connection on; returning the handler's awaitable saves a coroutine frame per request.
+
+        Raises:
+            HTTPException: 404 for an HTTP request under the reserved prefix.
+        """
+        websocket = scope["type"] == "websocket"
+        if scope["path"].startswith(self.own_paths):
+            if websocket:
+                return WebSocketClose()(scope, receive, send)
+            raise HTTPException(404)
+        return (self.websocket if websocket else self.http)(scope, receive, send)
 
 
 def _app_from_environ() -> EchoApplication:

@@ -77,6 +77,11 @@ def test_valid_controls(query: str, headers: list[tuple[str, str]], expected: Co
         pytest.param("echo_delay=-1", [], "accepted are whole milliseconds 0-10000", id="delay-negative"),
         pytest.param("echo_delay=10001", [], "0-10000", id="delay-over-max"),
         pytest.param("echo_delay=1.5", [], "echo_delay='1.5' is invalid", id="delay-fraction"),
+        pytest.param("echo_delay=%C2%B2", [], "echo_delay='²' is invalid", id="delay-unicode-digit"),
+        pytest.param("echo_delay=" + "1" * 5000, [], "accepted are whole milliseconds", id="delay-5000-digits"),
+        pytest.param("", [("X-Echo-Delay", "\u00c2\u00b2")], "is invalid", id="delay-field-unicode-digit"),  # UTF-8 "²"
+        pytest.param("echo_status=%C2%B2%C2%B2%C2%B2", [], "is not a final status", id="status-unicode-digits"),
+        pytest.param("echo_status=%D9%A2%D9%A0%D9%A0", [], "is not a final status", id="status-arabic-indic"),
         pytest.param("echo_status=200&echo_status=201", [], "given 2 times", id="repeated"),
         pytest.param("echo_header=NoColon", [], "accepted is 'Name: value'", id="header-no-colon"),
         pytest.param("echo_header=Bad%20Name:%20v", [], "accepted is 'Name: value'", id="header-bad-name"),

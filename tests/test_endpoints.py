@@ -305,6 +305,9 @@ async def test_json_document_is_always_valid_utf8(client: httpx.AsyncClient) -> 
         pytest.param("HEAD", "/_echo/health", 200, id="health-head"),
         pytest.param("POST", "/_echo/health", 405, id="wrong-method"),
         pytest.param("GET", "/_echo/unknown", 404, id="unknown"),
+        # A newline stops the mount's pattern: the router's fallback must refuse these too.
+        pytest.param("GET", "/_echo/x%0Ay", 404, id="newline"),
+        pytest.param("GET", "/_echo/health%0a%0a", 404, id="health-newlines"),
     ],
 )
 async def test_reserved_prefix_is_not_echoed(client: httpx.AsyncClient, method: str, path: str, status: int) -> None:

@@ -79,3 +79,14 @@ async def test_http2_content_without_content_length_is_read(http_version: str) -
     send = Recorder()
     await create_app(Settings())(scope(http_version, []), receive, send)
     assert b"".join(send.bodies()).endswith(b"BODY:\ndata")
+
+
+async def test_content_length_of_thousands_of_digits_is_a_plain_413() -> None:
+    # zttp and HTTP/2 pass such a value through; int() refuses more than 4,300 digits.
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("a declared length past the ceiling is refused before reading")
+
+    send = Recorder()
+    await create_app(Settings())(scope("1.1", [(b"content-length", b"0" * 4999 + b"5")]), receive, send)
+    assert send.messages[0]["status"] == 413
+    assert (b"x-content-type-options", b"nosniff") in send.messages[0]["headers"]

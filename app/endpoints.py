@@ -15,7 +15,7 @@ from app.controls import Controls, applied_field, may_hold_controls, parse_contr
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
-from app.head import HeadFacts, head_of
+from app.head import head_of
 from app.negotiation import format_from_accept
 from app.observe import REQUEST_ID_KEY
 from app.responses import RawFields, send_parts
@@ -56,7 +56,11 @@ class EchoEndpoint:
         if scope["method"] == "CONNECT":
             raise ConnectNotEchoed
         head = head_of(scope)
-        controls = self._controls(scope, head)
+        query_string: bytes = scope.get("query_string", b"")
+        if self.settings.controls and (head.has_echo_fields or (query_string and may_hold_controls(query_string))):
+            controls = self._controls(query_string, scope["headers"])
+        else:
+            controls = NO_CONTROLS
         if controls is NO_CONTROLS:  # the common case: nothing to work out
             status, applied, fields = 200, {}, []
         else:
@@ -131,13 +135,10 @@ class EchoEndpoint:
             return JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)], [VARY_ACCEPT, *control_fields]
         return TEXT_TYPE, text_echo(facts), [VARY_ACCEPT, *control_fields]
 
-    def _controls(self, scope: Scope, head: HeadFacts) -> Controls:
-        query_string: bytes = scope.get("query_string", b"")
-        if not self.settings.controls or not (head.has_echo_fields or may_hold_controls(query_string)):
-            return NO_CONTROLS
+    def _controls(self, query_string: bytes, headers: list[tuple[bytes, bytes]]) -> Controls:
         return parse_controls(
             query_string,
-            scope["headers"],
+            headers,
             max_delay_ms=self.settings.max_delay_ms,
             allow_active_content=self.settings.allow_active_content,
         )

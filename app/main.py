@@ -8,7 +8,7 @@ from collections.abc import Awaitable
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Router
+from starlette.routing import Match, Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
         routes=[
             # The reserved prefix is mounted first: its paths are never echoed (404/405 instead). Every
             # other request goes to the router's default below: the echo.
-            Mount(settings.prefix, app=Router(service_routes(settings, metrics), redirect_slashes=False)),
+            ReservedMount(settings.prefix, app=Router(service_routes(settings, metrics), redirect_slashes=False)),
         ],
         middleware=[
             Middleware(
@@ -60,6 +60,21 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     app.router.default = EchoByType(echo, websocket_echo, settings.prefix)
     app.router.redirect_slashes = False
     return app
+
+
+class ReservedMount(Mount):
+    """Starlette's ``Mount`` for the reserved prefix, with a prefix test before its pattern.
+
+    Nearly every request is for the echo, not under the prefix: a path that does not even contain the
+    prefix (anywhere: ``scope["path"]`` may start with a root path) is turned away at a fraction of the
+    pattern match's cost.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """``Match.NONE`` at once for a path without the prefix in it, else ``Mount.matches``."""
+        if self.path not in scope.get("path", ""):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 class EchoApplication(Starlette):

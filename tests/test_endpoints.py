@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from app.main import create_app
 from app.settings import Settings
 from tests.cases import DEFAULT_METHODS, OTHER_METHODS
 from tests.conftest import ClientFactory
@@ -353,3 +354,13 @@ def test_long_accept_values_and_field_names_are_not_cached() -> None:
     assert negotiation._cached_format_from_accept.cache_info().currsize == accept_cache
     assert echo._cached_title_case.cache_info().currsize == name_cache
     assert echo.canonical_name(b"x-" + b"n" * 100) == b"X-N" + b"n" * 99
+
+
+async def test_reserved_prefix_behind_a_root_path() -> None:
+    # uvicorn --root-path /api: scope["path"] carries the root path in front of the route path.
+    transport = httpx.ASGITransport(app=create_app(Settings()), root_path="/api")
+    async with httpx.AsyncClient(transport=transport, base_url="http://echo.test") as client:
+        health = await client.get("/api/_echo/health")
+        echo = await client.get("/api/x")
+    assert (health.status_code, health.text) == (200, "ok\n")
+    assert echo.content.startswith(b"METHOD: GET\nTARGET: /api/x\n")

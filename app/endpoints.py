@@ -94,7 +94,7 @@ class EchoEndpoint:
         try:
             facts = RequestFacts.from_scope(scope, body, received_at_s)
             if self.echo_log is not None:
-                self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, "-"))
+                self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
             echo_format = controls.format or format_from_accept(head.accept)
             if echo_format == "json" and body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
                 # Parsing a large body can take a second of CPU: do it off the event loop, which stays

@@ -23,7 +23,7 @@ from app.head import HEAD_KEY, scan_head
 from app.metrics import Metrics
 from app.responses import SAFETY_RAW
 
-#: Scope key under which the endpoint finds the request id (an ASGI scope extension of ours).
+#: Scope key under which the endpoint finds the request id, ASCII bytes (an ASGI scope extension of ours).
 REQUEST_ID_KEY = "asgi_echo.request_id"
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 
@@ -74,7 +74,7 @@ class ObserveMiddleware:
         head = scope[HEAD_KEY] = scan_head(scope["headers"])  # the endpoint reads it too: one pass
         origin = head.origin
         request_id = self.request_ids.pick(head.request_id)
-        scope[REQUEST_ID_KEY] = request_id.decode("ascii")
+        scope[REQUEST_ID_KEY] = request_id
         id_field = (b"x-request-id", request_id)
         added_fields = [id_field, *self.cors.response_fields(origin)]
         status = 0
@@ -97,6 +97,9 @@ class ObserveMiddleware:
             request_bytes += len(message.get("body", b""))
             return message
 
+        # HTTP/1.x without framing fields has no content (RFC 9112 §6.3): nothing to count as it arrives.
+        unframed = not head.framed and scope.get("http_version") in ("1.0", "1.1")
+
         if self.metrics is not None:
             self.metrics.in_flight += 1
         try:
@@ -104,7 +107,7 @@ class ObserveMiddleware:
                 status = 204
                 await self.cors.send_preflight(send, origin, head.preflight_method, head.preflight_headers, [id_field])
             else:
-                await self.app(scope, observed_receive, observed_send)
+                await self.app(scope, receive if unframed else observed_receive, observed_send)
         except Exception as exc:
             if status:
                 raise  # the response has started: the server logs it and closes the connection

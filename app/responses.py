@@ -55,8 +55,10 @@ async def send_parts(
     if head_only or not parts:
         await send({"type": "http.response.body", "body": b""})
         return
-    if len(parts) > 1 and length <= JOIN_MAX_BYTES:
-        parts = [b"".join(parts)]  # one message, one write
+    if len(parts) == 1 or length <= JOIN_MAX_BYTES:
+        # One message, one write.
+        await send({"type": "http.response.body", "body": parts[0] if len(parts) == 1 else b"".join(parts)})
+        return
     last = len(parts) - 1
     for index, part in enumerate(parts):
         await send({"type": "http.response.body", "body": part, "more_body": index < last})

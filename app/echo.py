@@ -223,7 +223,7 @@ def dump_json(document: Any) -> bytes:
     try:
         return orjson.dumps(document)
     except orjson.JSONEncodeError:
-        return json.dumps(document, allow_nan=False).encode("ascii")
+        return json.dumps(document, allow_nan=False, separators=(",", ":")).encode("ascii")  # compact, as orjson
 
 
 def cookie_pairs(cookie_fields: list[bytes]) -> list[list[str]]:

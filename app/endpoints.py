@@ -15,7 +15,7 @@ from app.controls import Controls, applied_field, may_hold_controls, parse_contr
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
-from app.head import head_of
+from app.head import has_no_content, head_of
 from app.negotiation import format_from_accept
 from app.observe import REQUEST_ID_KEY
 from app.responses import RawFields, send_parts
@@ -30,7 +30,6 @@ THREAD_JSON_BYTES = 64 * 1024  # bodies larger than this get their JSON echo bui
 VARY_ACCEPT = (b"vary", b"Accept")
 NO_CONTROLS = Controls()
 NO_CONTENT = Body((), 0)
-HTTP1_VERSIONS = frozenset({"1.0", "1.1"})
 
 
 class EchoEndpoint:
@@ -82,8 +81,8 @@ class EchoEndpoint:
                 fields=fields,
             )
             return
-        if not head.framed and scope.get("http_version", "1.1") in HTTP1_VERSIONS:
-            body = NO_CONTENT  # HTTP/1.x without Content-Length or Transfer-Encoding: none (RFC 9112 §6.3)
+        if has_no_content(scope, head):
+            body = NO_CONTENT
         else:
             try:
                 body = await read_body(

@@ -96,6 +96,16 @@ def parse_content_length(value: bytes) -> int | None:
     return int(value) if len(value) <= MAX_LENGTH_DIGITS else 10**MAX_LENGTH_DIGITS
 
 
+HTTP1_VERSIONS = frozenset({"1.0", "1.1"})
+
+
+def has_no_content(scope: Scope, head: HeadFacts) -> bool:
+    """True for an HTTP/1.x request without ``Content-Length`` or ``Transfer-Encoding``: it has no
+    content (RFC 9112 §6.3), so there is nothing to read. HTTP/2 and HTTP/3 frame content themselves
+    and may send it without ``Content-Length``. ``http_version`` is optional in ASGI, "1.1" when absent."""
+    return not head.framed and scope.get("http_version", "1.1") in HTTP1_VERSIONS
+
+
 def head_of(scope: Scope) -> HeadFacts:
     """The request's ``HeadFacts``: the middleware's scan when there was one, else a new scan."""
     head: HeadFacts | None = scope.get(HEAD_KEY)

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.access_log import AccessLog
 from app.cors import Cors
 from app.errors import EchoError, error_response
-from app.head import HEAD_KEY, scan_head
+from app.head import HEAD_KEY, has_no_content, scan_head
 from app.metrics import Metrics
 from app.responses import SAFETY_RAW
 
@@ -97,8 +97,7 @@ class ObserveMiddleware:
             request_bytes += len(message.get("body", b""))
             return message
 
-        # HTTP/1.x without framing fields has no content (RFC 9112 §6.3): nothing to count as it arrives.
-        unframed = not head.framed and scope.get("http_version") in ("1.0", "1.1")
+        counted_receive = receive if has_no_content(scope, head) else observed_receive  # nothing to count
 
         if self.metrics is not None:
             self.metrics.in_flight += 1
@@ -107,7 +106,7 @@ class ObserveMiddleware:
                 status = 204
                 await self.cors.send_preflight(send, origin, head.preflight_method, head.preflight_headers, [id_field])
             else:
-                await self.app(scope, receive if unframed else observed_receive, observed_send)
+                await self.app(scope, counted_receive, observed_send)
         except Exception as exc:
             if status:
                 raise  # the response has started: the server logs it and closes the connection

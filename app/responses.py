@@ -56,7 +56,7 @@ async def send_parts(
         await send({"type": "http.response.body", "body": b""})
         return
     if len(parts) == 1 or length <= JOIN_MAX_BYTES:
-        # One message, one write.
+        # One content message: one write after the head, not one per part.
         await send({"type": "http.response.body", "body": parts[0] if len(parts) == 1 else b"".join(parts)})
         return
     last = len(parts) - 1

@@ -1,4 +1,4 @@
-"""Assembly: the route table, the middleware, the error mapping, and ``app`` for ``uvicorn app.main:app``."""
+"""Assembly: the route table, the middleware (which also maps errors), and ``app`` for ``uvicorn app.main:app``."""
 
 from __future__ import annotations
 

@@ -100,6 +100,8 @@ _cached_title_case = functools.lru_cache(maxsize=1024)(_title_case)
 
 NAMES_AS_SENT = b"NAMES: as sent\n"
 NAMES_TITLE_CASED = b"NAMES: Title-Case (the original case was not kept)\n"
+_AS_SENT_LINES = b"\n" + NAMES_AS_SENT + b"HEADERS:\n"
+_TITLE_CASED_LINES = b"\n" + NAMES_TITLE_CASED + b"HEADERS:\n"
 
 
 def text_echo(facts: RequestFacts) -> list[bytes]:
@@ -112,12 +114,17 @@ def text_echo(facts: RequestFacts) -> list[bytes]:
     Field names are shown as the client sent them when the raw head was kept (``NAMES: as sent``),
     else in canonical Title-Case (``NAMES: Title-Case ...``).
     """
-    sent = names_as_sent(facts.wire, facts.headers)
-    lines = [b"METHOD: ", facts.method.encode("latin-1"), b"\nTARGET: ", facts.target, b"\n"]
-    lines.append(NAMES_TITLE_CASED if sent is None else NAMES_AS_SENT)
-    lines.append(b"HEADERS:\n")
-    names = sent if sent is not None else [canonical_name(name) for name, _ in facts.headers]
-    for name, (_, value) in zip(names, facts.headers, strict=True):
+    headers = facts.headers
+    sent = names_as_sent(facts.wire, headers)
+    lines = [b"METHOD: ", facts.method.encode("latin-1"), b"\nTARGET: ", facts.target]
+    if sent is None:
+        lines.append(_TITLE_CASED_LINES)
+        names = [canonical_name(name) for name, _ in headers]
+    else:
+        lines.append(_AS_SENT_LINES)
+        names = sent
+    # One name per field by construction (names_as_sent checks the lengths); strict=True costs per request.
+    for name, (_, value) in zip(names, headers, strict=False):
         lines += (name, b": ", value, b"\n")
     lines.append(b"\nBODY:\n")
     return [b"".join(lines), *facts.body.chunks]

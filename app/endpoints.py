@@ -15,7 +15,7 @@ from app.controls import Controls, applied_field, may_hold_controls, parse_contr
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
-from app.head import has_no_content, head_of
+from app.head import HEAD_KEY, HeadFacts, has_no_content, scan_head
 from app.negotiation import format_from_accept
 from app.observe import REQUEST_ID_KEY
 from app.responses import RawFields, send_parts
@@ -28,6 +28,7 @@ JSON_TYPE = b"application/json"
 MESSAGE_HTTP = b"message/http"  # RFC 9112 §10.1
 THREAD_JSON_BYTES = 64 * 1024  # bodies larger than this get their JSON echo built in a worker thread
 VARY_ACCEPT = (b"vary", b"Accept")
+TEXT_FIELDS = (VARY_ACCEPT,)  # the text echo depends on Accept too: JSON when it asks
 NO_CONTROLS = Controls()
 NO_CONTENT = Body((), 0)
 
@@ -52,35 +53,18 @@ class EchoEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at_s = time.time()
-        if scope["method"] == "CONNECT":
+        method: str = scope["method"]
+        if method == "CONNECT":
             raise ConnectNotEchoed
-        head = head_of(scope)
+        head = scope.get(HEAD_KEY) or scan_head(scope["headers"])  # the middleware's scan when there was one
         query_string: bytes = scope.get("query_string", b"")
         if self.settings.controls and (head.has_echo_fields or (query_string and may_hold_controls(query_string))):
             controls = self._controls(query_string, scope["headers"])
+            if controls.stream:
+                await self._stream(receive, send, controls, head, method == "HEAD")
+                return
         else:
             controls = NO_CONTROLS
-        if controls is NO_CONTROLS:  # the common case: nothing to work out
-            status, applied, fields = 200, {}, []
-        else:
-            status = self._status(controls)
-            applied = controls.applied(status)
-            fields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
-        head_only = scope["method"] == "HEAD"
-        if controls.stream:
-            await asyncio.sleep(controls.delay_ms / 1000)
-            content_type = stream_content_type(head.content_type)
-            await stream_echo(
-                receive,
-                send,
-                status=status,
-                content_type=content_type,
-                declared_length=head.content_length,
-                max_stream_bytes=self.settings.max_stream_bytes,
-                head_only=head_only,
-                fields=fields,
-            )
-            return
         if has_no_content(scope, head):
             body = NO_CONTENT
         else:
@@ -94,21 +78,55 @@ class EchoEndpoint:
             facts = RequestFacts.from_scope(scope, body, received_at_s)
             if self.echo_log is not None:
                 self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
-            echo_format = controls.format or format_from_accept(head.accept)
-            if echo_format == "json" and body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
-                # Parsing a large body can take a second of CPU: do it off the event loop, which stays
-                # free to serve everyone else meanwhile (_content is pure).
-                rendered = await asyncio.to_thread(self._content, facts, controls, echo_format, applied)
+            accepted_format = format_from_accept(head.accept)
+            if controls is NO_CONTROLS and accepted_format == "text":
+                # The common case, kept short: the text echo as it is.
+                await send_parts(send, 200, TEXT_TYPE, text_echo(facts), head_only=method == "HEAD", fields=TEXT_FIELDS)
             else:
-                rendered = self._content(facts, controls, echo_format, applied)
-            content_type, parts, content_fields = rendered
-            if controls.delay_ms:
-                await asyncio.sleep(controls.delay_ms / 1000)
-            if fields:
-                content_fields = [*fields, *content_fields]
-            await send_parts(send, status, content_type, parts, head_only=head_only, fields=content_fields)
+                await self._shaped_echo(send, facts, controls, accepted_format, method == "HEAD")
         finally:
             self.budget.release(body.size_bytes)
+
+    async def _shaped_echo(
+        self, send: Send, facts: RequestFacts, controls: Controls, accepted_format: str, head_only: bool
+    ) -> None:
+        """The echo in the format asked for (a control, else ``Accept``), shaped by the controls."""
+        if controls is NO_CONTROLS:
+            status, applied, fields = 200, {}, []
+        else:
+            status = self._status(controls)
+            applied = controls.applied(status)
+            fields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
+        echo_format = controls.format or accepted_format
+        if echo_format == "json" and facts.body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
+            # Parsing a large body can take a second of CPU: do it off the event loop, which stays
+            # free to serve everyone else meanwhile (_content is pure).
+            rendered = await asyncio.to_thread(self._content, facts, controls, echo_format, applied)
+        else:
+            rendered = self._content(facts, controls, echo_format, applied)
+        content_type, parts, content_fields = rendered
+        if controls.delay_ms:
+            await asyncio.sleep(controls.delay_ms / 1000)
+        if fields:
+            content_fields = [*fields, *content_fields]
+        await send_parts(send, status, content_type, parts, head_only=head_only, fields=content_fields)
+
+    async def _stream(self, receive: Receive, send: Send, controls: Controls, head: HeadFacts, head_only: bool) -> None:
+        """``echo_mode=stream``: the content sent back as it arrives (``app.stream``), after any delay."""
+        status = self._status(controls)
+        applied = controls.applied(status)
+        fields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
+        await asyncio.sleep(controls.delay_ms / 1000)
+        await stream_echo(
+            receive,
+            send,
+            status=status,
+            content_type=stream_content_type(head.content_type),
+            declared_length=head.content_length,
+            max_stream_bytes=self.settings.max_stream_bytes,
+            head_only=head_only,
+            fields=fields,
+        )
 
     def _content(
         self, facts: RequestFacts, controls: Controls, echo_format: str, applied: dict[str, Any]

@@ -16,6 +16,7 @@ from app.negotiation import EchoFormat, format_from_control
 
 QUERY_PREFIX = "echo_"
 FIELD_PREFIX = b"x-echo-"
+_MAY_HOLD_CONTROLS = re.compile(rb"echo|%")  # a parameter name or an escape that may spell one
 NAMES = ("status", "sequence", "delay", "header", "body", "content_type", "mode", "format")
 MAX_STATUSES = 100
 MAX_HEADERS = 20
@@ -107,9 +108,6 @@ def applied_field(applied: dict[str, Any]) -> str:
     return "; ".join(
         f"{name}={','.join(value) if isinstance(value, list) else value}" for name, value in applied.items()
     )
-
-
-_MAY_HOLD_CONTROLS = re.compile(rb"echo|%")
 
 
 def may_hold_controls(query_string: bytes) -> bool:

@@ -15,7 +15,7 @@ from app.controls import Controls, applied_field, may_hold_controls, parse_contr
 from app.echo import RequestFacts, json_echo, text_echo
 from app.echo_log import EchoLog
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
-from app.head import HEAD_KEY, HeadFacts, has_no_content, scan_head
+from app.head import HeadFacts, has_no_content, head_of
 from app.negotiation import format_from_accept
 from app.observe import REQUEST_ID_KEY
 from app.responses import RawFields, send_parts
@@ -56,7 +56,7 @@ class EchoEndpoint:
         method: str = scope["method"]
         if method == "CONNECT":
             raise ConnectNotEchoed
-        head = scope.get(HEAD_KEY) or scan_head(scope["headers"])  # the middleware's scan when there was one
+        head = head_of(scope)
         query_string: bytes = scope.get("query_string", b"")
         if self.settings.controls and (head.has_echo_fields or (query_string and may_hold_controls(query_string))):
             controls = self._controls(query_string, scope["headers"])

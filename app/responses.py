@@ -46,18 +46,18 @@ async def send_parts(
         return
     length = sum(map(len, parts))
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % length), *fields, *SAFETY_RAW]
+    start = {"type": "http.response.start", "status": status, "headers": headers}
     if head_only or not parts:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(start)
         await send({"type": "http.response.body", "body": b""})
-        return
-    if len(parts) == 1 or length <= JOIN_MAX_BYTES:
+    elif len(parts) == 1 or length <= JOIN_MAX_BYTES:
         # One content message: one write after the head, not one per part. Joined before the head is
         # sent, so the two writes follow each other closely.
         content = parts[0] if len(parts) == 1 else b"".join(parts)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(start)
         await send({"type": "http.response.body", "body": content})
-        return
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    last = len(parts) - 1
-    for index, part in enumerate(parts):
-        await send({"type": "http.response.body", "body": part, "more_body": index < last})
+    else:
+        await send(start)
+        last = len(parts) - 1
+        for index, part in enumerate(parts):
+            await send({"type": "http.response.body", "body": part, "more_body": index < last})

@@ -37,15 +37,16 @@ class ContentTooLarge(EchoError):
         )
 
 
+CONNECT_NOT_ECHOED = "Not Implemented: CONNECT cannot be echoed, a 2xx answer would open a tunnel (RFC 9110 §9.3.6)"
+
+
 class ConnectNotEchoed(EchoError):
     """CONNECT cannot be echoed: a 2xx answer opens a tunnel (RFC 9110 §9.3.6), so it gets 501."""
 
     status = 501
 
     def __init__(self) -> None:
-        super().__init__(
-            "Not Implemented: CONNECT cannot be echoed, a 2xx answer would open a tunnel (RFC 9110 §9.3.6)"
-        )
+        super().__init__(CONNECT_NOT_ECHOED)
 
 
 class RawHeadUnavailable(EchoError):

@@ -11,6 +11,8 @@ image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirem
 - an HTTP version other than 1.0 and 1.1 gets 505 (RFC 9110 §15.6.6), a transfer coding other than
   chunked 501 (RFC 9112 §6.1), a method token the parser does not know 501 (RFC 9110 §9.1), and a
   1.1 request without exactly one Host 400 (RFC 9112 §3.2);
+- CONNECT's authority-form target gets 501 and a target uvicorn cannot take apart a 400 saying so (uvicorn
+  alone answers both with "User callback error"); an absolute-form target without a path has the path ``/``;
 - every refusal is a short plain message with the safety fields and ``Connection: close``, and the
   connection is closed: bytes after a refused request are never answered as a new request;
 - each request's head exactly as received, with connection and body-timing facts, handed to the app
@@ -25,13 +27,14 @@ import re
 from asyncio import TimerHandle
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import httptools
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from app.errors import CONNECT_NOT_ECHOED
 from app.responses import SAFETY_RAW
 from app.settings import Settings
 from app.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
@@ -230,6 +233,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._stop(501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)")
         if version == "1.1" and self._hosts != 1:
             self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {self._hosts}")
+        if self.url[:1] != b"/":  # not origin-form: rare, so checked only here
+            self._accept_other_target_form()
         read = self._read
         if read is not None:  # capturing
             self._requests_seen += 1
@@ -250,6 +255,20 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
             self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
         super().on_headers_complete()
+
+    def _accept_other_target_form(self) -> None:
+        # uvicorn takes the path and query of what httptools parses, and fails with a callback error (a
+        # 400 that says nothing) when there is no path or the target does not parse. RFC 9112 §3.2.
+        try:
+            parsed = httptools.parse_url(self.url)
+        except httptools.HttpParserInvalidURLError:
+            if self.parser.get_method() == b"CONNECT":  # authority-form (§3.2.3): CONNECT's only form
+                self._stop(501, CONNECT_NOT_ECHOED)
+            self._stop(400, "Bad Request: the request target is none of origin-form, absolute-form, "
+                            "authority-form for CONNECT or * (RFC 9112 §3.2)")  # fmt: skip
+        if parsed.path is None:
+            # Absolute-form with an empty path, such as http://example.test: the path is "/" (RFC 9110 §4.2.3).
+            self.url = b"/?" + parsed.query if parsed.query is not None else b"/"
 
     def _split(self, data: bytes) -> None:
         # After the parser, so each head comes with the framing the parser found for it; the tasks of the
@@ -332,7 +351,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self.transport.write_eof()
         self._lingering = self.loop.call_later(LINGER_S, self.transport.close)
 
-    def _stop(self, status: int, message: str) -> None:
+    def _stop(self, status: int, message: str) -> NoReturn:
         self._refusal = (status, message)
         raise _Refused(message)
 

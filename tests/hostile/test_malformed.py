@@ -45,6 +45,9 @@ CASES = [
     pytest.param(b"GET / HTTP/1.1\r\n\r\n", 400, id="no-host"),
     pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, id="two-hosts"),
     pytest.param(b"MUX / HTTP/1.1\r\n" + H + b"\r\n", 501, id="method-unknown-to-parser"),
+    pytest.param(b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", 501, id="connect-authority-form"),
+    pytest.param(b"GET http://x:99999/ HTTP/1.1\r\n" + H + b"\r\n", 400, id="absolute-form-bad-port"),
+    pytest.param(b"GET http:// HTTP/1.1\r\n" + H + b"\r\n", 400, id="absolute-form-no-authority"),
     pytest.param(b"GET /" + b"a" * MAX_TARGET_BYTES + b" HTTP/1.1\r\n" + H + b"\r\n", 414, id="target-too-long"),
     pytest.param(b"GET / HTTP/1.1\r\n" + H + b"X-Big: " + b"v" * MAX_HEADER_BYTES + b"\r\n\r\n", 431,
                  id="head-too-large"),
@@ -78,6 +81,22 @@ async def test_malformed_request_is_refused_and_the_connection_closed(
     assert after == b""  # closed: the request behind it was never answered
     follow_up = await exchange(server.port, b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
     assert follow_up.status == 200
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "reason"),
+    [
+        pytest.param(b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", b"CONNECT cannot be echoed", id="connect"),
+        pytest.param(b"GET http://x:port/ HTTP/1.1\r\n" + H + b"\r\n", b"request target", id="unparsable-target"),
+    ],
+)
+async def test_unusable_targets_are_refused_with_a_reason(
+    server: RunningServer, request_bytes: bytes, reason: bytes
+) -> None:
+    # The parser accepts these request lines; uvicorn alone would fail on them with "User callback error".
+    response, _ = await refused(server.port, request_bytes)
+    assert reason in response.content
+    assert b"callback" not in response.content
 
 
 async def test_head_just_under_the_limit_with_150_fields_is_echoed_in_full(server: RunningServer) -> None:

@@ -27,7 +27,7 @@ class ProtocolRow:
 
 
 ROWS = {
-    "default": ProtocolRow((), 501, "/p?q=1", 200, 400, 400),  # app.protocol:EchoHttpToolsProtocol
+    "default": ProtocolRow((), 501, "/p?q=1", 200, 501, 400),  # app.protocol:EchoHttpToolsProtocol
     "httptools": ProtocolRow(("--http", "httptools"), 400, "/p?q=1", 200, 400, 400),
     "h11": ProtocolRow(("--http", "h11"), 200, "http://example.test/p?q=1", 200, 501, 200),
     "zttp": ProtocolRow(("--http", "zttp"), 200, "http://example.test/p?q=1", 400, 501, 200),
@@ -70,6 +70,16 @@ async def test_absolute_form_target(row: tuple[ProtocolRow, RunningServer]) -> N
     response = await exchange(running.port, request_line("GET", "http://example.test/p?q=1"))
     assert response.status == 200
     assert echoed_line(response, "TARGET") == protocol_row.absolute_form_target
+
+
+@pytest.mark.parametrize(("target", "echoed"), [("http://example.test", "/"), ("http://example.test?q=1", "/?q=1")])
+async def test_absolute_form_without_a_path_is_echoed_with_path_slash(
+    server: RunningServer, target: str, echoed: str
+) -> None:
+    # Only the default protocol: stock httptools answers 400 (uvicorn finds no path to decode).
+    response = await exchange(server.port, request_line("GET", target))
+    assert response.status == 200
+    assert echoed_line(response, "TARGET") == echoed
 
 
 async def test_asterisk_form_options(row: tuple[ProtocolRow, RunningServer]) -> None:

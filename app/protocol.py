@@ -11,8 +11,9 @@ image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirem
 - an HTTP version other than 1.0 and 1.1 gets 505 (RFC 9110 §15.6.6), a transfer coding other than
   chunked 501 (RFC 9112 §6.1), a method token the parser does not know 501 (RFC 9110 §9.1), and a
   1.1 request without exactly one Host 400 (RFC 9112 §3.2);
-- CONNECT's authority-form target gets 501 and a target uvicorn cannot take apart a 400 saying so (uvicorn
-  alone answers both with "User callback error"); an absolute-form target without a path has the path ``/``;
+- CONNECT gets 501 whatever its target (llhttp stops parsing after it); a target uvicorn cannot take apart,
+  user information in a target and ``*`` for a method other than OPTIONS get 400 (uvicorn alone says "User
+  callback error" or echoes); an absolute-form target without a path has the path ``/`` (``*`` for OPTIONS);
 - every refusal is a short plain message with the safety fields and ``Connection: close``, and the
   connection is closed: bytes after a refused request are never answered as a new request;
 - each request's head exactly as received, with connection and body-timing facts, handed to the app
@@ -154,6 +155,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
                 self._unsupported_upgrade_warning()
             return
         except httptools.HttpParserError as exc:
+            if self._read is not None:
+                self._split(data)  # requests completed before the refused one in this read need their heads
             # Only a chunk that starts the refused request is known to begin with its method.
             first_in_chunk = starts_message and self._completed_in_chunk == 0
             self.refuse(*(self._refusal or _classify(exc, data if first_in_chunk else b"")))
@@ -233,8 +236,13 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._stop(501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)")
         if version == "1.1" and self._hosts != 1:
             self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {self._hosts}")
+        method = self.parser.get_method()
+        if method == b"CONNECT":
+            # Refused here, whatever its target: llhttp treats CONNECT as an upgrade and stops parsing the
+            # connection's bytes after its head, so answering it and reading on would fall out of step.
+            self._stop(501, CONNECT_NOT_ECHOED)
         if self.url[:1] != b"/":  # not origin-form: rare, so checked only here
-            self._accept_other_target_form()
+            self._accept_other_target_form(method)
         read = self._read
         if read is not None:  # capturing
             self._requests_seen += 1
@@ -256,19 +264,25 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
         super().on_headers_complete()
 
-    def _accept_other_target_form(self) -> None:
+    def _accept_other_target_form(self, method: bytes) -> None:
         # uvicorn takes the path and query of what httptools parses, and fails with a callback error (a
         # 400 that says nothing) when there is no path or the target does not parse. RFC 9112 §3.2.
+        if self.url == b"*":
+            if method != b"OPTIONS":
+                self._stop(400, "Bad Request: the target * is only for OPTIONS (RFC 9112 §3.2.4)")
+            return
         try:
             parsed = httptools.parse_url(self.url)
         except httptools.HttpParserInvalidURLError:
-            if self.parser.get_method() == b"CONNECT":  # authority-form (§3.2.3): CONNECT's only form
-                self._stop(501, CONNECT_NOT_ECHOED)
             self._stop(400, "Bad Request: the request target is none of origin-form, absolute-form, "
-                            "authority-form for CONNECT or * (RFC 9112 §3.2)")  # fmt: skip
-        if parsed.path is None:
-            # Absolute-form with an empty path, such as http://example.test: the path is "/" (RFC 9110 §4.2.3).
-            self.url = b"/?" + parsed.query if parsed.query is not None else b"/"
+                            "authority-form (for CONNECT) or * (RFC 9112 §3.2)")  # fmt: skip
+        if parsed.userinfo is not None:
+            self._stop(400, "Bad Request: user information in the request target (RFC 9110 §4.2.4)")
+        if parsed.path is None:  # absolute-form with an empty path, such as http://example.test
+            if method == b"OPTIONS" and parsed.query is None:
+                self.url = b"*"  # the server itself, as a proxy would forward it (RFC 9112 §3.2.4)
+            else:
+                self.url = b"/?" + parsed.query if parsed.query is not None else b"/"  # RFC 9110 §4.2.3
 
     def _split(self, data: bytes) -> None:
         # After the parser, so each head comes with the framing the parser found for it; the tasks of the

@@ -46,6 +46,11 @@ CASES = [
     pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, id="two-hosts"),
     pytest.param(b"MUX / HTTP/1.1\r\n" + H + b"\r\n", 501, id="method-unknown-to-parser"),
     pytest.param(b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", 501, id="connect-authority-form"),
+    pytest.param(b"CONNECT / HTTP/1.1\r\n" + H + b"\r\n", 501, id="connect-origin-form"),
+    pytest.param(b"CONNECT http://x HTTP/1.1\r\n" + H + b"Content-Length: 5\r\n\r\n", 501,
+                 id="connect-absolute-form-with-content"),
+    pytest.param(b"GET http://u:p@x/ HTTP/1.1\r\n" + H + b"\r\n", 400, id="userinfo-in-target"),
+    pytest.param(b"GET * HTTP/1.1\r\n" + H + b"\r\n", 400, id="asterisk-form-for-get"),
     pytest.param(b"GET http://x:99999/ HTTP/1.1\r\n" + H + b"\r\n", 400, id="absolute-form-bad-port"),
     pytest.param(b"GET http:// HTTP/1.1\r\n" + H + b"\r\n", 400, id="absolute-form-no-authority"),
     pytest.param(b"GET /" + b"a" * MAX_TARGET_BYTES + b" HTTP/1.1\r\n" + H + b"\r\n", 414, id="target-too-long"),
@@ -97,6 +102,22 @@ async def test_unusable_targets_are_refused_with_a_reason(
     response, _ = await refused(server.port, request_bytes)
     assert reason in response.content
     assert b"callback" not in response.content
+
+
+async def test_requests_before_a_refused_one_in_the_same_read_keep_their_raw_heads(server: RunningServer) -> None:
+    raw_request = b"GET /r?echo_format=raw HTTP/1.1\r\n" + H + b"\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(
+            b"GET /a HTTP/1.1\r\n" + H + b"\r\n" + raw_request + b"GET http://x:99999/ HTTP/1.1\r\n" + H + b"\r\n"
+        )
+        await writer.drain()
+        first, second, third = [await read_response(reader) for _ in range(3)]
+    finally:
+        writer.close()
+    assert first.status == 200
+    assert (second.status, second.content) == (200, raw_request)
+    assert third.status == 400
 
 
 async def test_head_just_under_the_limit_with_150_fields_is_echoed_in_full(server: RunningServer) -> None:

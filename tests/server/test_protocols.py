@@ -72,12 +72,18 @@ async def test_absolute_form_target(row: tuple[ProtocolRow, RunningServer]) -> N
     assert echoed_line(response, "TARGET") == protocol_row.absolute_form_target
 
 
-@pytest.mark.parametrize(("target", "echoed"), [("http://example.test", "/"), ("http://example.test?q=1", "/?q=1")])
-async def test_absolute_form_without_a_path_is_echoed_with_path_slash(
-    server: RunningServer, target: str, echoed: str
-) -> None:
+@pytest.mark.parametrize(
+    ("method", "target", "echoed"),
+    [
+        ("GET", "http://example.test", "/"),  # RFC 9110 §4.2.3
+        ("GET", "http://example.test?q=1", "/?q=1"),
+        ("OPTIONS", "http://example.test", "*"),  # RFC 9112 §3.2.4
+        ("OPTIONS", "http://example.test?q=1", "/?q=1"),
+    ],
+)
+async def test_absolute_form_without_a_path(server: RunningServer, method: str, target: str, echoed: str) -> None:
     # Only the default protocol: stock httptools answers 400 (uvicorn finds no path to decode).
-    response = await exchange(server.port, request_line("GET", target))
+    response = await exchange(server.port, request_line(method, target))
     assert response.status == 200
     assert echoed_line(response, "TARGET") == echoed
 

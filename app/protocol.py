@@ -11,9 +11,10 @@ image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirem
 - an HTTP version other than 1.0 and 1.1 gets 505 (RFC 9110 §15.6.6), a transfer coding other than
   chunked 501 (RFC 9112 §6.1), a method token the parser does not know 501 (RFC 9110 §9.1), and a
   1.1 request without exactly one Host 400 (RFC 9112 §3.2);
-- CONNECT gets 501 whatever its target (llhttp stops parsing after it); a target uvicorn cannot take apart,
+- CONNECT gets 501 whatever its target (llhttp stops parsing after it); a target in no form of RFC 9112 §3.2,
   user information in a target and ``*`` for a method other than OPTIONS get 400 (uvicorn alone says "User
   callback error" or echoes); an absolute-form target without a path has the path ``/`` (``*`` for OPTIONS);
+- a request refused in its content while earlier pipelined ones are answered waits for their answers;
 - every refusal is a short plain message with the safety fields and ``Connection: close``, and the
   connection is closed: bytes after a refused request are never answered as a new request;
 - each request's head exactly as received, with connection and body-timing facts, handed to the app
@@ -42,6 +43,7 @@ from app.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
 
 LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
 _TOKEN_SP = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
+_AUTHORITY_END = re.compile(rb"[/?#]")  # what ends the authority of an absolute URI (RFC 3986 §3.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,12 +276,14 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         try:
             parsed = httptools.parse_url(self.url)
         except httptools.HttpParserInvalidURLError:
+            parsed = None
+        if parsed is None or parsed.schema is None:  # neither origin-form (no "/") nor absolute-form
             self._stop(400, "Bad Request: the request target is none of origin-form, absolute-form, "
                             "authority-form (for CONNECT) or * (RFC 9112 §3.2)")  # fmt: skip
-        if parsed.userinfo is not None:
+        if b"@" in _AUTHORITY_END.split(self.url.partition(b"//")[2], 1)[0]:
             self._stop(400, "Bad Request: user information in the request target (RFC 9110 §4.2.4)")
         if parsed.path is None:  # absolute-form with an empty path, such as http://example.test
-            if method == b"OPTIONS" and parsed.query is None:
+            if method == b"OPTIONS" and b"?" not in self.url:
                 self.url = b"*"  # the server itself, as a proxy would forward it (RFC 9112 §3.2.4)
             else:
                 self.url = b"/?" + parsed.query if parsed.query is not None else b"/"  # RFC 9110 §4.2.3
@@ -333,6 +337,13 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         """
         self._cancel_timers()
         cycle = self.cycle
+        if cycle is not None and cycle.more_body and any(queued is cycle for queued, _ in self.pipeline):
+            # Refused in its content while it waits behind earlier requests still being answered, and answers
+            # go out in request order (RFC 9112 §9.3.2): it is dropped, and the refusal waits for them.
+            self.pipeline = deque(entry for entry in self.pipeline if entry[0] is not cycle)
+            cycle.disconnected = True
+            self._deferred_refusal = (status, message)
+            return
         if cycle is not None and not cycle.response_complete and not cycle.more_body and not cycle.disconnected:
             self._deferred_refusal = (status, message)
             return

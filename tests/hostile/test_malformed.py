@@ -51,6 +51,9 @@ CASES = [
                  id="connect-absolute-form-with-content"),
     pytest.param(b"GET http://u:p@x/ HTTP/1.1\r\n" + H + b"\r\n", 400, id="userinfo-in-target"),
     pytest.param(b"GET * HTTP/1.1\r\n" + H + b"\r\n", 400, id="asterisk-form-for-get"),
+    pytest.param(b"GET *x HTTP/1.1\r\n" + H + b"\r\n", 400, id="asterisk-and-more"),
+    pytest.param(b"OPTIONS *?a HTTP/1.1\r\n" + H + b"\r\n", 400, id="asterisk-with-query"),
+    pytest.param(b"GET http://@x/ HTTP/1.1\r\n" + H + b"\r\n", 400, id="empty-userinfo-in-target"),
     pytest.param(b"GET http://x:99999/ HTTP/1.1\r\n" + H + b"\r\n", 400, id="absolute-form-bad-port"),
     pytest.param(b"GET http:// HTTP/1.1\r\n" + H + b"\r\n", 400, id="absolute-form-no-authority"),
     pytest.param(b"GET /" + b"a" * MAX_TARGET_BYTES + b" HTTP/1.1\r\n" + H + b"\r\n", 414, id="target-too-long"),
@@ -118,6 +121,28 @@ async def test_requests_before_a_refused_one_in_the_same_read_keep_their_raw_hea
     assert first.status == 200
     assert (second.status, second.content) == (200, raw_request)
     assert third.status == 400
+
+
+async def test_refusal_in_a_pipelined_body_waits_for_the_answers_before_it(server: RunningServer) -> None:
+    # The bad chunk size is parsed while /a is still being answered: /a's answer comes first (RFC 9112 §9.3.2).
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(
+            b"GET /a?echo_delay=200 HTTP/1.1\r\n" + H + b"\r\nPOST /b HTTP/1.1\r\n" + H + CHUNKED + b"\r\nzz\r\n"
+        )
+        await writer.drain()
+        first, second = await read_response(reader), await read_response(reader)
+        after = await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+    assert (first.status, echoed_target(first)) == (200, b"/a?echo_delay=200")
+    assert second.status == 400
+    assert second.field("connection") == "close"
+    assert after == b""
+
+
+def echoed_target(response: RawResponse) -> bytes:
+    return response.content.split(b"\nTARGET: ", 1)[1].split(b"\n", 1)[0]
 
 
 async def test_head_just_under_the_limit_with_150_fields_is_echoed_in_full(server: RunningServer) -> None:

@@ -79,6 +79,7 @@ async def test_absolute_form_target(row: tuple[ProtocolRow, RunningServer]) -> N
         ("GET", "http://example.test?q=1", "/?q=1"),
         ("OPTIONS", "http://example.test", "*"),  # RFC 9112 §3.2.4
         ("OPTIONS", "http://example.test?q=1", "/?q=1"),
+        ("OPTIONS", "http://example.test?", "/"),  # an empty query is still a query: not *
     ],
 )
 async def test_absolute_form_without_a_path(server: RunningServer, method: str, target: str, echoed: str) -> None:

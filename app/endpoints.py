@@ -91,12 +91,7 @@ class EchoEndpoint:
         self, send: Send, facts: RequestFacts, controls: Controls, accepted_format: str, head_only: bool
     ) -> None:
         """The echo in the format asked for (a control, else ``Accept``), shaped by the controls."""
-        if controls is NO_CONTROLS:
-            status, applied, fields = 200, {}, []
-        else:
-            status = self._status(controls)
-            applied = controls.applied(status)
-            fields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
+        status, applied, fields = self._applied(controls)
         echo_format = controls.format or accepted_format
         if echo_format == "json" and facts.body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
             # Parsing a large body can take a second of CPU: do it off the event loop, which stays
@@ -113,9 +108,7 @@ class EchoEndpoint:
 
     async def _stream(self, receive: Receive, send: Send, controls: Controls, head: HeadFacts, head_only: bool) -> None:
         """``echo_mode=stream``: the content sent back as it arrives (``app.stream``), after any delay."""
-        status = self._status(controls)
-        applied = controls.applied(status)
-        fields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
+        status, _, fields = self._applied(controls)
         await asyncio.sleep(controls.delay_ms / 1000)
         await stream_echo(
             receive,
@@ -159,6 +152,13 @@ class EchoEndpoint:
             max_delay_ms=self.settings.max_delay_ms,
             allow_active_content=self.settings.allow_active_content,
         )
+
+    def _applied(self, controls: Controls) -> tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]:
+        """The status to send, what the controls changed, and the ``X-Echo-Applied`` field when they did."""
+        status = self._status(controls)
+        applied = controls.applied(status)
+        fields = [(b"x-echo-applied", applied_field(applied).encode("latin-1"))] if applied else []
+        return status, applied, fields
 
     def _status(self, controls: Controls) -> int:
         if not controls.statuses:

@@ -89,6 +89,13 @@ async def test_absolute_form_without_a_path(server: RunningServer, method: str, 
     assert echoed_line(response, "TARGET") == echoed
 
 
+async def test_stock_httptools_refuses_absolute_form_without_a_path(server_pool: ServerPool) -> None:
+    # The README's table says so for the stock row: the reason the default protocol mends it.
+    running = server_pool.get(ROWS["httptools"].options)
+    response = await exchange(running.port, request_line("GET", "http://example.test"))
+    assert response.status == 400
+
+
 async def test_asterisk_form_options(row: tuple[ProtocolRow, RunningServer]) -> None:
     _, running = row
     response = await exchange(running.port, request_line("OPTIONS", "*"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -56,14 +57,10 @@ class RequestFacts:
         ``received_at_s`` is when the request reached the app, in seconds since the epoch.
         """
         query_string: bytes = scope.get("query_string", b"")
-        raw_path: bytes | None = scope.get("raw_path")
-        if raw_path is None:  # optional in the ASGI spec: rebuild it from the decoded path
-            raw_path = quote(scope["path"], safe="/:@!$&'()*+,;=~-._").encode("ascii")
-        extensions = scope.get("extensions")
         # Positional: this runs per request, and keywords cost more.
         return cls(
             scope["method"],
-            raw_path + b"?" + query_string if query_string else raw_path,
+            request_target(scope),
             scope["path"],
             query_string,
             scope.get("http_version", "1.1"),
@@ -73,8 +70,23 @@ class RequestFacts:
             scope["headers"],  # read only: no copy
             body,
             received_at_s,
-            extensions.get(WIRE_EXTENSION) if extensions else None,
+            wire_of(scope),
         )
+
+
+def request_target(scope: Scope) -> bytes:
+    """The request target as received (RFC 9112 §3.2): the raw path, then ``?`` and the raw query if any."""
+    query_string: bytes = scope.get("query_string", b"")
+    raw_path: bytes | None = scope.get("raw_path")
+    if raw_path is None:  # optional in the ASGI spec: rebuild it from the decoded path
+        raw_path = quote(scope["path"], safe="/:@!$&'()*+,;=~-._").encode("ascii")
+    return raw_path + b"?" + query_string if query_string else raw_path
+
+
+def wire_of(scope: Scope) -> WireFacts | None:
+    """The protocol's ``WireFacts`` for this request (``app.wire``), None under another server."""
+    extensions = scope.get("extensions")
+    return extensions.get(WIRE_EXTENSION) if extensions else None
 
 
 MAX_CACHED_NAME_BYTES = 64
@@ -104,9 +116,13 @@ _AS_SENT_LINES = b"\n" + NAMES_AS_SENT + b"HEADERS:\n"
 _TITLE_CASED_LINES = b"\n" + NAMES_TITLE_CASED + b"HEADERS:\n"
 
 
-def text_echo(facts: RequestFacts) -> list[bytes]:
-    """The text echo as parts to send in order: the head, then the content chunks untouched.
+def text_echo(
+    method: str, target: bytes, headers: list[Field], wire: WireFacts | None, chunks: Sequence[bytes]
+) -> list[bytes]:
+    """The text echo as parts to send in order: the head, then the content ``chunks`` untouched.
 
+    Takes the request's parts rather than a ``RequestFacts``: the plain echo, the common case, needs
+    no more (``target`` as ``request_target`` gives it, ``headers`` as in ``RequestFacts``).
     Shape (the classic tutorial's, plus ``TARGET`` and ``NAMES``)::
 
         METHOD: POST\\nTARGET: /p?x=1\\nNAMES: as sent\\nHEADERS:\\nHost: h\\n...\\n\\nBODY:\\n<content bytes>
@@ -114,9 +130,8 @@ def text_echo(facts: RequestFacts) -> list[bytes]:
     Field names are shown as the client sent them when the raw head was kept (``NAMES: as sent``),
     else in canonical Title-Case (``NAMES: Title-Case ...``).
     """
-    headers = facts.headers
-    sent = names_as_sent(facts.wire, headers)
-    lines = [b"METHOD: ", facts.method.encode("latin-1"), b"\nTARGET: ", facts.target]
+    sent = names_as_sent(wire, headers)
+    lines = [b"METHOD: ", method.encode("latin-1"), b"\nTARGET: ", target]
     if sent is None:
         lines.append(_TITLE_CASED_LINES)
         names = [canonical_name(name) for name, _ in headers]
@@ -127,7 +142,7 @@ def text_echo(facts: RequestFacts) -> list[bytes]:
     for name, (_, value) in zip(names, headers, strict=False):
         lines += (name, b": ", value, b"\n")
     lines.append(b"\nBODY:\n")
-    return [b"".join(lines), *facts.body.chunks]
+    return [b"".join(lines), *chunks]
 
 
 def json_echo(

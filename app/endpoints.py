@@ -12,13 +12,13 @@ from starlette.types import Receive, Scope, Send
 
 from app.body import Body, InflightBudget, read_body
 from app.controls import Controls, applied_field, may_hold_controls, parse_controls
-from app.echo import RequestFacts, json_echo, text_echo
+from app.echo import RequestFacts, json_echo, request_target, text_echo, wire_of
 from app.echo_log import EchoLog
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
 from app.head import HeadFacts, has_no_content, head_of
 from app.negotiation import format_from_accept
 from app.observe import REQUEST_ID_KEY
-from app.responses import RawFields, send_parts
+from app.responses import JOIN_MAX_BYTES, RawFields, response_start, send_parts
 from app.sequences import StatusSequences
 from app.settings import Settings
 from app.stream import stream_content_type, stream_echo
@@ -75,15 +75,21 @@ class EchoEndpoint:
             except ClientDisconnect:
                 return  # nobody is left to answer; not an error of ours
         try:
+            accepted_format = format_from_accept(head.accept)
+            if controls is NO_CONTROLS and accepted_format == "text" and self.echo_log is None:
+                # The common case, kept short: the text echo as it is, without building the facts.
+                parts = text_echo(method, request_target(scope), scope["headers"], wire_of(scope), body.chunks)
+                if body.size_bytes > JOIN_MAX_BYTES:
+                    await send_parts(send, 200, TEXT_TYPE, parts, head_only=method == "HEAD", fields=TEXT_FIELDS)
+                    return
+                content = b"".join(parts)
+                await send(response_start(200, TEXT_TYPE, len(content), TEXT_FIELDS))
+                await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
+                return
             facts = RequestFacts.from_scope(scope, body, received_at_s)
             if self.echo_log is not None:
                 self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
-            accepted_format = format_from_accept(head.accept)
-            if controls is NO_CONTROLS and accepted_format == "text":
-                # The common case, kept short: the text echo as it is.
-                await send_parts(send, 200, TEXT_TYPE, text_echo(facts), head_only=method == "HEAD", fields=TEXT_FIELDS)
-            else:
-                await self._shaped_echo(send, facts, controls, accepted_format, method == "HEAD")
+            await self._shaped_echo(send, facts, controls, accepted_format, method == "HEAD")
         finally:
             self.budget.release(body.size_bytes)
 
@@ -143,7 +149,8 @@ class EchoEndpoint:
             return MESSAGE_HTTP, [facts.wire.raw_head, *facts.body.chunks], control_fields
         if echo_format == "json":
             return JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)], [VARY_ACCEPT, *control_fields]
-        return TEXT_TYPE, text_echo(facts), [VARY_ACCEPT, *control_fields]
+        parts = text_echo(facts.method, facts.target, facts.headers, facts.wire, facts.body.chunks)
+        return TEXT_TYPE, parts, [VARY_ACCEPT, *control_fields]
 
     def _controls(self, query_string: bytes, headers: list[tuple[bytes, bytes]]) -> Controls:
         return parse_controls(

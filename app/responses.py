@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from starlette.types import Send
+from starlette.types import Message, Send
 
 #: Fields on every response: echoes hold attacker-chosen bytes and often credentials, so browsers
 #: must not sniff them into HTML and caches must not keep them (RFC 9111 §5.2.2.5).
@@ -33,26 +33,24 @@ async def send_parts(
 ) -> None:
     """Send a response whose content is the concatenation of ``parts``, with ``Content-Length``.
 
-    Up to ``JOIN_MAX_BYTES`` the parts go out joined, in one message (each message is a write).
+    Up to ``JOIN_MAX_BYTES`` the parts go out joined, in one message (each message is a write); larger
+    ones part by part, never copied. The content is joined before the head is sent, so the two writes
+    follow each other closely.
 
     With ``head_only`` (a HEAD request, RFC 9110 §9.3.2) only the header section is sent, with the
     length the content would have. 204 and 304 carry neither content nor its length (RFC 9110 §15.3.5,
     §15.4.5). ``fields`` are added after the content fields and before the safety fields.
     """
     if status in NO_CONTENT_STATUSES:
-        headers = [*fields, *SAFETY_RAW]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": [*fields, *SAFETY_RAW]})
         await send({"type": "http.response.body", "body": b""})
         return
     length = sum(map(len, parts))
-    headers = [(b"content-type", content_type), (b"content-length", b"%d" % length), *fields, *SAFETY_RAW]
-    start = {"type": "http.response.start", "status": status, "headers": headers}
+    start = response_start(status, content_type, length, fields)
     if head_only or not parts:
         await send(start)
         await send({"type": "http.response.body", "body": b""})
     elif len(parts) == 1 or length <= JOIN_MAX_BYTES:
-        # One content message: one write after the head, not one per part. Joined before the head is
-        # sent, so the two writes follow each other closely.
         content = parts[0] if len(parts) == 1 else b"".join(parts)
         await send(start)
         await send({"type": "http.response.body", "body": content})
@@ -61,3 +59,10 @@ async def send_parts(
         last = len(parts) - 1
         for index, part in enumerate(parts):
             await send({"type": "http.response.body", "body": part, "more_body": index < last})
+
+
+def response_start(status: int, content_type: bytes, length: int, fields: RawFields) -> Message:
+    """The start message of a response with ``Content-Length: length`` (bytes): the content fields, then
+    ``fields``, then the safety fields. Positional: built per response."""
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % length), *fields, *SAFETY_RAW]
+    return {"type": "http.response.start", "status": status, "headers": headers}

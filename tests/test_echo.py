@@ -59,7 +59,8 @@ def facts(**overrides: object) -> RequestFacts:
 
 
 def test_text_echo_keeps_content_chunks_unjoined() -> None:
-    parts = text_echo(facts())
+    request = facts()
+    parts = text_echo(request.method, request.target, request.headers, request.wire, request.body.chunks)
     assert parts[0] == (
         b"METHOD: POST\nTARGET: /p?x=1\nNAMES: Title-Case (the original case was not kept)\n"
         b"HEADERS:\nHost: h\nX-A: \xe9\n\nBODY:\n"

@@ -90,3 +90,35 @@ async def test_content_length_of_thousands_of_digits_is_a_plain_413() -> None:
     await create_app(Settings())(scope("1.1", [(b"content-length", b"0" * 4999 + b"5")]), receive, send)
     assert send.messages[0]["status"] == 413
     assert (b"x-content-type-options", b"nosniff") in send.messages[0]["headers"]
+
+
+def arriving(*chunks: bytes) -> Any:
+    """An ASGI ``receive`` that hands out ``chunks`` as request content, the last without ``more_body``."""
+    messages = [{"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks]
+    messages[-1]["more_body"] = False
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    return receive
+
+
+async def test_plain_echo_of_small_content_leaves_in_one_message() -> None:
+    send = Recorder()
+    await create_app(Settings())(scope("1.1", [(b"content-length", b"4")]), arriving(b"da", b"ta"), send)
+    [body] = send.bodies()
+    assert body.endswith(b"BODY:\ndata")
+    assert (b"content-length", str(len(body)).encode()) in send.messages[0]["headers"]
+
+
+async def test_plain_echo_of_large_content_leaves_part_by_part_uncopied() -> None:
+    big = b"x" * JOIN_MAX_BYTES
+    send = Recorder()
+    length = str(len(big) + 2).encode()
+    await create_app(Settings())(scope("1.1", [(b"content-length", length)]), arriving(big, b"yz"), send)
+    head, content, tail = send.bodies()
+    assert head.endswith(b"BODY:\n")
+    assert content is big  # the chunk as received, not a copy
+    assert tail == b"yz"
+    total = str(len(head) + len(big) + 2).encode()
+    assert (b"content-length", total) in send.messages[0]["headers"]

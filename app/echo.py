@@ -22,7 +22,7 @@ from app.clock import Rfc3339Clock
 from app.forms import decode_pairs, group_pairs, parse_form
 from app.head import parse_content_length
 from app.json_content import is_json_media_type, parse_json
-from app.wire import WIRE_EXTENSION, WireFacts, names_as_sent
+from app.wire import WireFacts, names_as_sent, wire_of
 
 Field = tuple[bytes, bytes]
 
@@ -81,12 +81,6 @@ def request_target(scope: Scope) -> bytes:
     if raw_path is None:  # optional in the ASGI spec: rebuild it from the decoded path
         raw_path = quote(scope["path"], safe="/:@!$&'()*+,;=~-._").encode("ascii")
     return raw_path + b"?" + query_string if query_string else raw_path
-
-
-def wire_of(scope: Scope) -> WireFacts | None:
-    """The protocol's ``WireFacts`` for this request (``app.wire``), None under another server."""
-    extensions = scope.get("extensions")
-    return extensions.get(WIRE_EXTENSION) if extensions else None
 
 
 MAX_CACHED_NAME_BYTES = 64

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.body import Body, InflightBudget, read_body
 from app.controls import Controls, applied_field, may_hold_controls, parse_controls
-from app.echo import RequestFacts, json_echo, request_target, text_echo, wire_of
+from app.echo import RequestFacts, json_echo, request_target, text_echo
 from app.echo_log import EchoLog
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
 from app.head import HeadFacts, has_no_content, head_of
@@ -22,6 +22,7 @@ from app.responses import JOIN_MAX_BYTES, RawFields, response_start, send_parts
 from app.sequences import StatusSequences
 from app.settings import Settings
 from app.stream import stream_content_type, stream_echo
+from app.wire import wire_of
 
 TEXT_TYPE = b"text/plain; charset=utf-8"
 JSON_TYPE = b"application/json"

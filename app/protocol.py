@@ -308,6 +308,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             if wire.first_byte_s is None:
                 wire.first_byte_s = self._now
             wire.last_byte_s = self._now
+            wire.content_bytes += len(body)
         super().on_body(body)
 
     def on_message_complete(self) -> None:

@@ -15,6 +15,8 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from starlette.types import Scope
+
 #: Key of our ASGI scope extension (``scope["extensions"][WIRE_EXTENSION]``).
 WIRE_EXTENSION = "asgi_echo.wire"
 
@@ -26,14 +28,18 @@ _MAX_LINE_BYTES = 64 * 1024
 
 class WireFacts:
     """One request as received: ``raw_head`` (request line and field lines with their CRLFs), ``names``
-    (each field name as the client spelled it, in order). Times are ``loop.time()`` seconds; the protocol
+    (each field name as the client spelled it, in order), ``content_bytes`` (the content received so far,
+    in bytes, without chunked framing). Times are ``loop.time()`` seconds; the protocol
     fills in the body fields while the content arrives, so read them after reading the body.
 
     ``raw_head`` may also be given as bytes that start with the head (the whole read, perhaps after empty
     lines): the head is cut from them when first read, so a request nobody asks about costs no search.
     """
 
-    __slots__ = ("_head", "first_byte_s", "head_end_s", "last_byte_s", "names", "pipelined", "request_index", "tls")
+    __slots__ = (
+        *("_head", "content_bytes", "first_byte_s", "head_end_s", "last_byte_s"),
+        *("names", "pipelined", "request_index", "tls"),
+    )
 
     def __init__(
         self,
@@ -52,6 +58,7 @@ class WireFacts:
         self.tls = tls
         self.first_byte_s: float | None = None
         self.last_byte_s: float | None = None
+        self.content_bytes = 0  # received so far, chunked coding removed
 
     @property
     def raw_head(self) -> bytes:
@@ -206,6 +213,12 @@ def tls_facts(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
         "sni": None,
         "alpn": ssl_object.selected_alpn_protocol(),
     }
+
+
+def wire_of(scope: Scope) -> WireFacts | None:
+    """The protocol's ``WireFacts`` for this request, None under another server (or with capture off)."""
+    extensions = scope.get("extensions")
+    return extensions.get(WIRE_EXTENSION) if extensions else None
 
 
 def names_as_sent(wire: WireFacts | None, headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:

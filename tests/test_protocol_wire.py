@@ -93,6 +93,12 @@ async def test_each_request_gets_its_own_head(reads: list[bytes]) -> None:
     assert [wire.names for wire in facts][:2] == [[b"Host", b"X-MiXeD"], [b"host", b"Content-Length"]]
 
 
+@pytest.mark.parametrize("reads", [ONE_READ_EACH, [STREAM], pieces(1), pieces(5)], ids=["each", "stream", "1", "5"])
+async def test_each_request_counts_its_content_without_chunked_framing(reads: list[bytes]) -> None:
+    facts = await captured(reads)
+    assert [wire.content_bytes for wire in facts] == [0, 9, 5, 0, 300]
+
+
 async def test_requests_in_one_read_are_pipelined() -> None:
     one_by_one = await captured(ONE_READ_EACH)
     assert [wire.pipelined for wire in one_by_one] == [False] * 5

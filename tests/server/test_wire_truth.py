@@ -142,3 +142,19 @@ async def test_websocket_on_a_path_no_route_matches_is_echoed(server: RunningSer
     async with connect(f"ws://127.0.0.1:{server.port}/a%0Ab") as ws:
         await ws.send("through the default")
         assert await asyncio.wait_for(ws.recv(), 5) == "through the default"
+
+
+def content_bytes_total(metrics: bytes) -> float:
+    line = next(line for line in metrics.splitlines() if line.startswith(b"echo_http_request_content_bytes_total "))
+    return float(line.split()[1])
+
+
+async def test_metrics_count_content_bytes_as_received_not_their_framing(server: RunningServer) -> None:
+    scrape = b"GET /_echo/metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+    before = content_bytes_total((await exchange(server.port, scrape)).content)
+    chunked = b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    assert (await exchange(server.port, chunked)).status == 200
+    fixed = b"PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+    assert (await exchange(server.port, fixed)).status == 200
+    after = content_bytes_total((await exchange(server.port, scrape)).content)
+    assert after - before == 11 + 3

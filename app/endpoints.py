@@ -51,6 +51,8 @@ class EchoEndpoint:
         self.sequences = StatusSequences()
         self.echo_log = echo_log
         self.budget = InflightBudget(settings.max_inflight_bytes)
+        self.controls_on = settings.controls  # read per request: one attribute, not two
+        self.max_body_bytes = settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at_s = time.time()
@@ -59,7 +61,7 @@ class EchoEndpoint:
             raise ConnectNotEchoed
         head = head_of(scope)
         query_string: bytes = scope.get("query_string", b"")
-        if self.settings.controls and (head.has_echo_fields or (query_string and may_hold_controls(query_string))):
+        if self.controls_on and (head.has_echo_fields or (query_string and may_hold_controls(query_string))):
             controls = self._controls(query_string, scope["headers"])
             if controls.stream:
                 await self._stream(receive, send, controls, head, method == "HEAD")
@@ -70,9 +72,7 @@ class EchoEndpoint:
             body = NO_CONTENT
         else:
             try:
-                body = await read_body(
-                    Request(scope, receive), head.content_length, self.settings.max_body_bytes, self.budget
-                )
+                body = await read_body(Request(scope, receive), head.content_length, self.max_body_bytes, self.budget)
             except ClientDisconnect:
                 return  # nobody is left to answer; not an error of ours
         try:

@@ -92,19 +92,23 @@ class ObserveMiddleware:
                 response_bytes += len(message.get("body", b""))
             return send(message)
 
-        async def observed_receive() -> Message:
-            nonlocal request_bytes
-            message = await receive()
-            request_bytes += len(message.get("body", b""))
-            return message
-
         # Content bytes: the protocol counts them when it keeps the wire facts (a coroutine less per read);
-        # under another server the receive wrapper does. Without framing there is nothing to count.
+        # under another server a receive wrapper does. Without framing there is nothing to count.
         wire = wire_of(scope)
-        counted_receive = receive if wire is not None or has_no_content(scope, head) else observed_receive
+        counted_receive = receive
+        if wire is None and not has_no_content(scope, head):
 
-        if self.metrics is not None:
-            self.metrics.in_flight += 1
+            async def observed_receive() -> Message:
+                nonlocal request_bytes
+                message = await receive()
+                request_bytes += len(message.get("body", b""))
+                return message
+
+            counted_receive = observed_receive
+
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.in_flight += 1
         try:
             if scope["method"] == "OPTIONS" and origin is not None and head.preflight_method is not None:
                 status = 204
@@ -125,8 +129,8 @@ class ObserveMiddleware:
             status = 503
             response_bytes = await send_shutdown_refusal(send, added_fields)
         finally:
-            if self.metrics is not None:
-                self.metrics.in_flight -= 1
+            if metrics is not None:
+                metrics.in_flight -= 1
             if not scope["path"].startswith(self.own_prefix):
                 if wire is not None:
                     request_bytes = wire.content_bytes

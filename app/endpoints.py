@@ -80,7 +80,7 @@ class EchoEndpoint:
             if controls is NO_CONTROLS and accepted_format == "text" and self.echo_log is None:
                 # The common case, kept short: the text echo as it is, without building the facts.
                 parts = text_echo(method, request_target(scope), scope["headers"], wire_of(scope), body.chunks)
-                if body.size_bytes > JOIN_MAX_BYTES:
+                if len(parts[0]) + body.size_bytes > JOIN_MAX_BYTES:  # as send_parts decides
                     await send_parts(send, 200, TEXT_TYPE, parts, head_only=method == "HEAD", fields=TEXT_FIELDS)
                     return
                 content = b"".join(parts)

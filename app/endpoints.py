@@ -29,7 +29,7 @@ JSON_TYPE = b"application/json"
 MESSAGE_HTTP = b"message/http"  # RFC 9112 §10.1
 THREAD_JSON_BYTES = 64 * 1024  # bodies larger than this get their JSON echo built in a worker thread
 VARY_ACCEPT = (b"vary", b"Accept")
-TEXT_FIELDS = (VARY_ACCEPT,)  # the text echo depends on Accept too: JSON when it asks
+ECHO_FIELDS = (VARY_ACCEPT,)  # the echo's format depends on Accept (RFC 9110 §12.5.5)
 NO_CONTROLS = Controls()
 NO_CONTENT = Body((), 0)
 
@@ -77,14 +77,11 @@ class EchoEndpoint:
                 return  # nobody is left to answer; not an error of ours
         try:
             accepted_format = format_from_accept(head.accept)
-            if controls is NO_CONTROLS and accepted_format == "text" and self.echo_log is None:
-                # The common case, kept short: the text echo as it is, without building the facts.
-                parts = text_echo(method, request_target(scope), scope["headers"], wire_of(scope), body.chunks)
-                if len(parts[0]) + body.size_bytes > JOIN_MAX_BYTES:  # as send_parts decides
-                    await send_parts(send, 200, TEXT_TYPE, parts, head_only=method == "HEAD", fields=TEXT_FIELDS)
-                    return
-                content = b"".join(parts)
-                await send(response_start(200, TEXT_TYPE, len(content), TEXT_FIELDS))
+            # The common case, kept short: nothing to apply or log, and an echo small enough to send whole.
+            plain = self._plain_echo(scope, body, accepted_format, received_at_s) if controls is NO_CONTROLS else None
+            if plain is not None:
+                content_type, content = plain
+                await send(response_start(200, content_type, len(content), ECHO_FIELDS))
                 await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
                 return
             facts = RequestFacts.from_scope(scope, body, received_at_s)
@@ -93,6 +90,22 @@ class EchoEndpoint:
             await self._shaped_echo(send, facts, controls, accepted_format, method == "HEAD")
         finally:
             self.budget.release(body.size_bytes)
+
+    def _plain_echo(
+        self, scope: Scope, body: Body, accepted_format: str, received_at_s: float
+    ) -> tuple[bytes, bytes] | None:
+        """The content type and content of an echo without controls, as ``_shaped_echo`` would send it
+        with status 200, when it is that simple: no echo log, up to ``JOIN_MAX_BYTES`` of text (sent in
+        one message) or JSON of content up to ``THREAD_JSON_BYTES`` (built on the loop). Else None."""
+        if self.echo_log is not None or body.size_bytes > JOIN_MAX_BYTES:
+            return None
+        if accepted_format == "text":
+            parts = text_echo(scope["method"], request_target(scope), scope["headers"], wire_of(scope), body.chunks)
+            return (TEXT_TYPE, b"".join(parts)) if len(parts[0]) + body.size_bytes <= JOIN_MAX_BYTES else None
+        if accepted_format == "json" and body.size_bytes <= THREAD_JSON_BYTES:
+            facts = RequestFacts.from_scope(scope, body, received_at_s)
+            return JSON_TYPE, json_echo(facts, self.hostname, {}, self.instance)
+        return None
 
     async def _shaped_echo(
         self, send: Send, facts: RequestFacts, controls: Controls, accepted_format: str, head_only: bool

@@ -364,3 +364,30 @@ async def test_reserved_prefix_behind_a_root_path() -> None:
         echo = await client.get("/api/x")
     assert (health.status_code, health.text) == (200, "ok\n")
     assert echo.content.startswith(b"METHOD: GET\nTARGET: /api/x\n")
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/json"])
+@pytest.mark.parametrize("method", ["GET", "POST", "HEAD"])
+@pytest.mark.parametrize("size", [0, 100, 70 * 1024], ids=["empty", "small", "past-the-join-limit"])
+async def test_plain_echo_matches_the_shaped_echo(accept: str, method: str, size: int) -> None:
+    # The endpoint answers the common case (no controls, no echo log) on a short path; the echo log
+    # sends every request through the general one. Both must give the same answer.
+    request = {"method": method, "url": "/p?a=1", "headers": {"accept": accept}, "content": b"x" * size}
+    answers = []
+    for log_echo in (False, True):
+        app = create_app(Settings(log_echo=log_echo), log_sink=lambda line: None)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://echo.test") as client:
+            answers.append(await client.request(**request))
+    plain, shaped = answers
+    assert (plain.status_code, shaped.status_code) == (200, 200)
+    fields = [(name, value) for name, value in plain.headers.multi_items() if name != "x-request-id"]
+    assert fields == [(name, value) for name, value in shaped.headers.multi_items() if name != "x-request-id"]
+    if accept == "application/json" and method != "HEAD":
+        plain_document, shaped_document = plain.json(), shaped.json()
+        assert plain_document.pop("received_at")
+        assert shaped_document.pop("received_at")
+        assert plain_document == shaped_document
+        assert plain_document["body"]["size"] == size
+    else:
+        assert plain.content == shaped.content
+        assert len(plain.content) == (0 if method == "HEAD" else int(plain.headers["content-length"]))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from app.active_content import is_active_content_type
 from app.errors import InvalidControl
 from app.negotiation import EchoFormat, format_from_control
 
@@ -27,7 +28,10 @@ NO_CONTENT_STATUSES = frozenset({204, 304})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _SEQUENCE_KEY = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# RFC 9110 §8.3.1 media-type: type "/" subtype, then parameters (§5.6.6): token "=" (token / quoted-string).
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED_STRING = r'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
+_MEDIA_TYPE = re.compile(rf"{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*(?:{_TCHARS}=(?:{_TCHARS}|{_QUOTED_STRING}))?)*")
 
 #: Fields a control may not set: they change framing, or the safety fields every response carries.
 FORBIDDEN_FIELDS = frozenset(
@@ -49,19 +53,6 @@ FORBIDDEN_FIELDS = frozenset(
     }
 )
 FORBIDDEN_FIELD_PREFIXES = ("access-control-",)
-
-#: Media types a browser renders or runs: never served unless ECHO_ALLOW_ACTIVE_CONTENT=true.
-ACTIVE_TYPES = frozenset(
-    {
-        "text/html",
-        "image/svg+xml",
-        "application/xhtml+xml",
-        "text/xml",
-        "application/xml",
-        "application/javascript",
-        "text/javascript",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,14 +237,23 @@ def _body(value: str) -> bytes:
 
 
 def _content_type(value: str, allow_active_content: bool) -> str:
-    media_type = value.split(";", 1)[0].strip().lower()
-    if not _MEDIA_TYPE.fullmatch(media_type) or _CONTROL_CHARACTER.search(value) or not _is_latin1(value):
-        raise InvalidControl(f"echo_content_type={value!r} is invalid: accepted is a media type such as text/plain")
-    if media_type in ACTIVE_TYPES and not allow_active_content:
+    value = value.strip()
+    if not _MEDIA_TYPE.fullmatch(value):
         raise InvalidControl(
-            f"echo_content_type={value!r} is refused: browsers run {media_type}; set ECHO_ALLOW_ACTIVE_CONTENT=true"
+            f"echo_content_type={value!r} is invalid: accepted is a media type with optional parameters, "
+            "such as text/plain; charset=utf-8"
         )
-    return value.strip()
+    if is_active_content_type(value) and not allow_active_content:
+        # Commas can only be in a quoted parameter value here; browsers still read one as a list separator.
+        what = (
+            "a comma (browsers read it as a second media type)"
+            if "," in value
+            else f"browsers render or run {value.split(';', 1)[0].strip().lower()}"
+        )
+        raise InvalidControl(
+            f"echo_content_type={value!r} is refused: {what}; set ECHO_ALLOW_ACTIVE_CONTENT=true to allow it"
+        )
+    return value
 
 
 def _mode(value: str) -> bool:

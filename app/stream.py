@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.types import Receive, Send
 
-from app.controls import ACTIVE_TYPES
+from app.active_content import is_active_content_type
 from app.errors import EchoError
 from app.responses import NO_CONTENT_STATUSES, SAFETY_RAW, RawFields
 
@@ -32,8 +32,7 @@ def stream_content_type(request_content_type: bytes | None) -> bytes:
     """The request's Content-Type, but ``application/octet-stream`` for none or an active type."""
     if not request_content_type:
         return OCTET_STREAM
-    media_type = request_content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
-    return OCTET_STREAM if media_type in ACTIVE_TYPES else request_content_type
+    return OCTET_STREAM if is_active_content_type(request_content_type.decode("latin-1")) else request_content_type
 
 
 async def stream_echo(

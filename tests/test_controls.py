@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -99,9 +100,20 @@ def test_valid_controls(query: str, headers: list[tuple[str, str]], expected: Co
         pytest.param("&".join(["echo_header=X-A:%201"] * 21), [], "at most 20", id="too-many-headers"),
         pytest.param("echo_body=" + "a" * 65537, [], "at most 65536 bytes", id="body-too-big"),
         pytest.param("echo_body=%FF", [], "not valid UTF-8", id="body-not-utf8"),
-        pytest.param("echo_body=x&echo_content_type=text/html", [], "browsers run text/html", id="active-html"),
+        pytest.param(
+            "echo_body=x&echo_content_type=text/html", [], "browsers render or run text/html", id="active-html"
+        ),
         pytest.param("echo_body=x&echo_content_type=IMAGE/SVG%2Bxml", [], "is refused", id="active-svg"),
         pytest.param("echo_body=x&echo_content_type=text/javascript;x=1", [], "is refused", id="active-js"),
+        pytest.param("echo_body=x&echo_content_type=text/xsl", [], "render or run text/xsl", id="active-xsl"),
+        pytest.param("echo_body=x&echo_content_type=application/x-javascript", [], "is refused", id="active-x-js"),
+        pytest.param("echo_body=x&echo_content_type=text/ecmascript", [], "is refused", id="active-ecmascript"),
+        pytest.param("echo_body=x&echo_content_type=application/atom%2Bxml", [], "is refused", id="active-plus-xml"),
+        pytest.param("echo_body=x&echo_content_type=multipart/x-mixed-replace", [], "is refused", id="mixed-replace"),
+        pytest.param("echo_body=x&echo_content_type=text/plain;x=,text/html", [], "is invalid", id="comma-list"),
+        pytest.param("echo_body=x&echo_content_type=text/plain,%20text/html", [], "is invalid", id="comma-type"),
+        pytest.param("echo_body=x&echo_content_type=text/plain;x=%22a,text/html%22", [], "a comma", id="comma-quoted"),
+        pytest.param("echo_body=x&echo_content_type=text/plain;%20x", [], "is invalid", id="parameter-shape"),
         pytest.param("echo_body=x&echo_content_type=nonsense", [], "accepted is a media type", id="type-shape"),
         pytest.param("echo_content_type=text/csv", [], "needs echo_body", id="type-without-body"),
         pytest.param("echo_mode=buffered", [], "accepted value is stream", id="mode-other"),
@@ -117,6 +129,15 @@ def test_invalid_controls_are_named(query: str, headers: list[tuple[str, str]], 
 
 def test_header_limit_is_inclusive() -> None:
     assert len(parse("&".join(["echo_header=X-A:%201"] * 20)).headers) == 20
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "TEXT/CSV; header=present", 'text/plain; charset=utf-8; note="a b; c"', "application/json"],
+)
+def test_passive_content_types_are_kept_as_given(content_type: str) -> None:
+    query = "echo_body=x&echo_content_type=" + quote(content_type)
+    assert parse(query).content_type == content_type
 
 
 def test_active_content_allowed_by_setting() -> None:
@@ -197,6 +218,23 @@ async def test_invalid_control_is_a_plain_400_naming_it(client: httpx.AsyncClien
     assert response.status_code == 400
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
     assert response.text == "400 echo_delay='99999' is invalid: accepted are whole milliseconds 0-10000\n"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain;x=,text/html",
+        "text/plain;%20charset=utf-8,%20text/html",
+        "text/plain;x=%22,%22,text/html",
+        "text/xsl",
+    ],
+)
+async def test_html_cannot_be_smuggled_into_a_fixed_body(client: httpx.AsyncClient, content_type: str) -> None:
+    # Browsers read a Content-Type value as a list and take its last type; XSL runs as a document.
+    response = await client.get(f"/x?echo_body=%3Cscript%3Ealert(1)%3C/script%3E&echo_content_type={content_type}")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "echo_content_type=" in response.text
 
 
 async def test_controls_off_echoes_them_like_any_input(make_client: ClientFactory) -> None:

@@ -39,7 +39,17 @@ async def test_chunked_upload_streams_back_chunked(server: RunningServer) -> Non
     assert response.field("content-type") == "application/octet-stream"  # none was given
 
 
-@pytest.mark.parametrize("content_type", ["text/html", "image/svg+xml; charset=utf-8", "application/javascript"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/html",
+        "image/svg+xml; charset=utf-8",
+        "application/javascript",
+        "text/xsl",
+        "text/plain, text/html",  # browsers take the last media type of the list
+        "text/plain;x=,text/html",
+    ],
+)
 async def test_active_request_types_come_back_as_octet_stream(server: RunningServer, content_type: str) -> None:
     async with httpx.AsyncClient() as client:
         response = await client.post(

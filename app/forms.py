@@ -7,6 +7,7 @@ file parts are hashed and counted, never kept or spooled to disk (works on a rea
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,10 @@ from urllib.parse import parse_qsl
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+# python-multipart logs each malformed part as a warning, and with no handler configured Python prints it
+# bare on stderr: a line per hostile request in the server's log. The error is reported in `form_error`.
+logging.getLogger("python_multipart").addHandler(logging.NullHandler())
 
 #: Fields and parts parsed at most: past it the form is reported, not parsed (a 10 MiB body of
 #: ``a&a&...`` would otherwise cost seconds of CPU and hundreds of MB).

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from urllib.parse import parse_qsl
 
 import httpx
@@ -177,3 +179,15 @@ def test_query_pairs_match_the_standard_library(query: bytes) -> None:
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
     ]
     assert decode_pairs(query) == expected
+
+
+def test_malformed_multipart_writes_nothing_to_the_server_log() -> None:
+    # In a fresh interpreter, as the server runs: pytest's own log handlers would hide Python's bare
+    # last-resort output here. The reason belongs in form_error, not in a stray log line per request.
+    script = (
+        "from app.forms import parse_form; "
+        "print(parse_form('multipart/form-data', {'boundary': 'XX'}, bytes([255, 254, 0]) + b'garbage')[1])"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.startswith("malformed multipart content: Expected boundary character")
+    assert done.stderr == ""

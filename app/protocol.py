@@ -34,11 +34,13 @@ from typing import Any, ClassVar, NoReturn
 import httptools
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
 from app.errors import CONNECT_NOT_ECHOED
 from app.responses import SAFETY_RAW
 from app.settings import Settings
+from app.websocket_protocol import SafeRefusalWebSocketProtocol
 from app.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
 
 LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
@@ -84,6 +86,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
+        if self.ws_protocol_class is WebSocketsSansIOProtocol:  # uvicorn's default: refusals get our safety fields
+            self.ws_protocol_class = SafeRefusalWebSocketProtocol
         self.limits = protocol_limits()
         self._head_done = False
         self._raw_head_bytes = 0  # every byte received while the head is incomplete

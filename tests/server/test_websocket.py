@@ -8,6 +8,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.rawhttp import exchange
 from tests.servers import RunningServer, ServerPool
 
 pytestmark = pytest.mark.server
@@ -65,3 +66,32 @@ async def test_websocket_metrics_move(server: RunningServer) -> None:
         exposition = (await client.get(f"http://127.0.0.1:{server.port}/_echo/metrics")).text
     assert 'echo_websocket_messages_total{kind="binary"}' in exposition
     assert "echo_websocket_connections_total" in exposition
+
+
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        pytest.param(
+            b"GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 400, id="no-key"
+        ),
+        pytest.param(
+            b"GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: <b>bad</b>\r\n\r\n",
+            400,
+            id="bad-key",
+        ),
+        pytest.param(
+            b"GET /_echo/health HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+            403,
+            id="closed-by-the-app",
+        ),
+    ],
+)
+async def test_refused_handshakes_carry_the_safety_fields(server: RunningServer, head: bytes, status: int) -> None:
+    # Answered by uvicorn and websockets, not by the app; the text may quote the request.
+    response = await exchange(server.port, head)
+    assert response.status == status
+    assert response.field("x-content-type-options") == "nosniff"
+    assert response.field("cache-control") == "no-store"
+    assert response.field("content-type") in (None, "text/plain", "text/plain; charset=utf-8")

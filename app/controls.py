@@ -33,6 +33,8 @@ _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _QUOTED_STRING = r'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
 _MEDIA_TYPE = re.compile(rf"{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*(?:{_TCHARS}=(?:{_TCHARS}|{_QUOTED_STRING}))?)*")
 
+#: Singleton fields uvicorn adds to every response (RFC 9110 §6.6.1, §10.2.4): a control's would be a duplicate.
+SERVER_FIELDS = frozenset({"date", "server"})
 #: Fields a control may not set: they change framing, or the safety fields every response carries.
 FORBIDDEN_FIELDS = frozenset(
     {
@@ -220,8 +222,15 @@ def _header(value: str) -> tuple[str, str]:
     lowered = name.lower()
     if lowered in FORBIDDEN_FIELDS or lowered.startswith(FORBIDDEN_FIELD_PREFIXES) or lowered.startswith("x-echo-"):
         raise InvalidControl(f"echo_header={value!r}: the field {name} cannot be set (it changes framing or safety)")
-    if _CONTROL_CHARACTER.search(field_value) or not _is_latin1(field_value):
+    if lowered in SERVER_FIELDS:
+        raise InvalidControl(
+            f"echo_header={value!r}: the field {name} is set by the server; a second one would make it ambiguous"
+        )
+    if _CONTROL_CHARACTER.search(field_value):
         raise InvalidControl(f"echo_header={value!r}: the value may not hold CR, LF, NUL or other control characters")
+    if not _is_latin1(field_value):
+        # Field values are octets (RFC 9110 §5.5); characters past U+00FF have no one-octet form.
+        raise InvalidControl(f"echo_header={value!r}: the value may hold only characters up to U+00FF (Latin-1)")
     return name, field_value
 
 

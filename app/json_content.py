@@ -16,7 +16,10 @@ class _JsonRefused(ValueError):
 
 def is_json_media_type(media_type: str) -> bool:
     """True for ``application/json`` and any ``+json`` structured syntax suffix (RFC 6839 §3.1)."""
-    return media_type == "application/json" or (media_type.endswith("+json") and "/" in media_type)
+    kind, _, subtype = media_type.partition("/")
+    return media_type == "application/json" or (
+        bool(kind) and len(subtype) > len("+json") and subtype.endswith("+json")
+    )
 
 
 def parse_json(content: bytes) -> tuple[Any, str | None]:

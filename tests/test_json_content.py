@@ -59,6 +59,9 @@ def test_refused_json_names_the_reason(content: bytes, reason: str) -> None:
         ("text/plain", False),
         ("application/jsonp", False),
         ("+json", False),
+        ("/+json", False),  # neither a type nor a subtype before the suffix
+        ("application/+json", False),
+        ("/vnd.api+json", False),
     ],
 )
 def test_json_media_types(media_type: str, expected: bool) -> None:

@@ -68,6 +68,12 @@ async def test_websocket_metrics_move(server: RunningServer) -> None:
     assert "echo_websocket_connections_total" in exposition
 
 
+UPGRADE = (
+    b"GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+)
+
+
 @pytest.mark.parametrize(
     ("head", "status"),
     [
@@ -80,6 +86,10 @@ async def test_websocket_metrics_move(server: RunningServer) -> None:
             400,
             id="bad-key",
         ),
+        pytest.param(UPGRADE + b"Content-Length: 5\r\n\r\nhello", 400, id="content"),
+        pytest.param(UPGRADE + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, id="chunked"),
+        pytest.param(UPGRADE + b"X-Long: " + b"a" * 9000 + b"\r\n\r\n", 431, id="long-field-line"),
+        pytest.param(UPGRADE + b"".join(b"X-%d: v\r\n" % n for n in range(130)) + b"\r\n", 431, id="many-fields"),
         pytest.param(
             b"GET /_echo/health HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
@@ -89,9 +99,21 @@ async def test_websocket_metrics_move(server: RunningServer) -> None:
     ],
 )
 async def test_refused_handshakes_carry_the_safety_fields(server: RunningServer, head: bytes, status: int) -> None:
-    # Answered by uvicorn and websockets, not by the app; the text may quote the request.
-    response = await exchange(server.port, head)
+    # Answered by uvicorn and websockets, not by the app; the text may quote the request. Some heads
+    # websockets refuses before they become a request were left unanswered, the connection open.
+    response = await asyncio.wait_for(exchange(server.port, head), 10)
     assert response.status == status
     assert response.field("x-content-type-options") == "nosniff"
     assert response.field("cache-control") == "no-store"
     assert response.field("content-type") in (None, "text/plain", "text/plain; charset=utf-8")
+
+
+async def test_connection_closes_after_a_refused_handshake(server: RunningServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(UPGRADE + b"Content-Length: 5\r\n\r\nhello")
+        received = await asyncio.wait_for(reader.read(), 10)  # to EOF: the server closes
+    finally:
+        writer.close()
+    assert received.startswith(b"HTTP/1.1 400 ")
+    assert b"unsupported request body" in received

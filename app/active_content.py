@@ -11,11 +11,13 @@ from __future__ import annotations
 #: Subtype words of the WHATWG MIME Sniffing standard's groups (§4.6) that browsers render or run:
 #: HTML (``text/html``), XML (``application/xml``, ``*/*+xml``: XHTML and SVG run script; XSL transforms
 #: into HTML: ``text/xsl``) and JavaScript (``text/javascript``, ``application/x-ecmascript``,
-#: ``text/jscript``, ``text/livescript``...). Matched anywhere in the subtype, so that variants such as
-#: ``x-javascript`` are caught too; a harmless type refused by this is the safe mistake.
-ACTIVE_SUBTYPE_WORDS = ("html", "xml", "xsl", "script")
-#: Renders each part as a document of its own type (HTML included).
-MIXED_REPLACE = "multipart/x-mixed-replace"
+#: ``text/jscript``, ``text/livescript``...), plus ``rdf``: Firefox loads ``text/rdf`` as an XML document.
+#: Matched anywhere in the subtype, so that variants such as ``x-javascript`` are caught too; a harmless
+#: type refused by this is the safe mistake.
+ACTIVE_SUBTYPE_WORDS = ("html", "xml", "xsl", "script", "rdf")
+#: Top-level types whose parts a browser may render each as a document of its own type, HTML included:
+#: ``multipart/x-mixed-replace``, and in Firefox ``multipart/mixed`` and ``multipart/byteranges`` too.
+ACTIVE_TOP_LEVEL_TYPES = ("multipart",)
 
 
 def is_active_content_type(value: str) -> bool:
@@ -28,5 +30,5 @@ def is_active_content_type(value: str) -> bool:
     if "," in value:
         return True
     essence = value.split(";", 1)[0].strip().lower()
-    subtype = essence.partition("/")[2]
-    return essence == MIXED_REPLACE or any(word in subtype for word in ACTIVE_SUBTYPE_WORDS)
+    top_level, _, subtype = essence.partition("/")
+    return top_level in ACTIVE_TOP_LEVEL_TYPES or any(word in subtype for word in ACTIVE_SUBTYPE_WORDS)

@@ -113,6 +113,8 @@ def test_valid_controls(query: str, headers: list[tuple[str, str]], expected: Co
         pytest.param("echo_body=x&echo_content_type=text/ecmascript", [], "is refused", id="active-ecmascript"),
         pytest.param("echo_body=x&echo_content_type=application/atom%2Bxml", [], "is refused", id="active-plus-xml"),
         pytest.param("echo_body=x&echo_content_type=multipart/x-mixed-replace", [], "is refused", id="mixed-replace"),
+        pytest.param("echo_body=x&echo_content_type=multipart/mixed;boundary=b", [], "is refused", id="multipart"),
+        pytest.param("echo_body=x&echo_content_type=text/rdf", [], "render or run text/rdf", id="rdf"),
         pytest.param("echo_body=x&echo_content_type=text/plain;x=,text/html", [], "is invalid", id="comma-list"),
         pytest.param("echo_body=x&echo_content_type=text/plain,%20text/html", [], "is invalid", id="comma-type"),
         pytest.param("echo_body=x&echo_content_type=text/plain;x=%22a,text/html%22", [], "a comma", id="comma-quoted"),

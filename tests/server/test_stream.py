@@ -46,6 +46,8 @@ async def test_chunked_upload_streams_back_chunked(server: RunningServer) -> Non
         "image/svg+xml; charset=utf-8",
         "application/javascript",
         "text/xsl",
+        "text/rdf",
+        "multipart/mixed; boundary=b",
         "text/plain, text/html",  # browsers take the last media type of the list
         "text/plain;x=,text/html",
     ],

@@ -20,6 +20,11 @@ ACTIVE_SUBTYPE_WORDS = ("html", "xml", "xsl", "script", "rdf")
 ACTIVE_TOP_LEVEL_TYPES = ("multipart",)
 
 
+def media_type_essence(value: str) -> str:
+    """The lowercase ``type/subtype`` of a ``Content-Type`` value, parameters dropped (RFC 9110 §8.3.1)."""
+    return value.split(";", 1)[0].strip().lower()
+
+
 def is_active_content_type(value: str) -> bool:
     """True when a browser given ``value`` as ``Content-Type`` may render it as a document or run it.
 
@@ -29,6 +34,5 @@ def is_active_content_type(value: str) -> bool:
     """
     if "," in value:
         return True
-    essence = value.split(";", 1)[0].strip().lower()
-    top_level, _, subtype = essence.partition("/")
+    top_level, _, subtype = media_type_essence(value).partition("/")
     return top_level in ACTIVE_TOP_LEVEL_TYPES or any(word in subtype for word in ACTIVE_SUBTYPE_WORDS)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.active_content import is_active_content_type
+from app.active_content import is_active_content_type, media_type_essence
 from app.errors import InvalidControl
 from app.negotiation import EchoFormat, format_from_control
 
@@ -257,7 +257,7 @@ def _content_type(value: str, allow_active_content: bool) -> str:
         what = (
             "a comma (browsers read it as a second media type)"
             if "," in value
-            else f"browsers render or run {value.split(';', 1)[0].strip().lower()}"
+            else f"browsers render or run {media_type_essence(value)}"
         )
         raise InvalidControl(
             f"echo_content_type={value!r} is refused: {what}; set ECHO_ALLOW_ACTIVE_CONTENT=true to allow it"

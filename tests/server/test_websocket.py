@@ -88,6 +88,7 @@ UPGRADE = (
         ),
         pytest.param(UPGRADE + b"Content-Length: 5\r\n\r\nhello", 400, id="content"),
         pytest.param(UPGRADE + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, id="chunked"),
+        pytest.param(UPGRADE.replace(b"GET /a ", b"GET /" + b"a" * 9000 + b" ") + b"\r\n", 414, id="long-target"),
         pytest.param(UPGRADE + b"X-Long: " + b"a" * 9000 + b"\r\n\r\n", 431, id="long-field-line"),
         pytest.param(UPGRADE + b"".join(b"X-%d: v\r\n" % n for n in range(130)) + b"\r\n", 431, id="many-fields"),
         pytest.param(

@@ -84,9 +84,9 @@ async def read_body(request: Request, declared_length: int | None, max_body_byte
             if not chunk:
                 continue
             size += len(chunk)
-            if size > max_body_bytes:
-                raise ContentTooLarge(max_body_bytes)
-            if size > reserved:
+            if size > reserved:  # chunked content (or more than declared): reserve as it comes
+                if size > max_body_bytes:  # reserved never exceeds the ceiling, so this is the only place
+                    raise ContentTooLarge(max_body_bytes)
                 budget.reserve(size - reserved)
                 reserved = size
             chunks.append(chunk)

@@ -39,6 +39,30 @@ class HeadFacts:
     preflight_headers: bytes | None
 
 
+# The fields scan_head acts on, by name: one dict lookup per field instead of a comparison per name
+# (most fields, such as Host or User-Agent, match none).
+(
+    _CONTENT_LENGTH,
+    _TRANSFER_ENCODING,
+    _CONTENT_TYPE,
+    _ACCEPT,
+    _REQUEST_ID,
+    _ORIGIN,
+    _PREFLIGHT_METHOD,
+    _PREFLIGHT_HEADERS,
+) = range(8)
+_ACTED_ON = {
+    b"content-length": _CONTENT_LENGTH,
+    b"transfer-encoding": _TRANSFER_ENCODING,
+    b"content-type": _CONTENT_TYPE,
+    b"accept": _ACCEPT,
+    b"x-request-id": _REQUEST_ID,
+    b"origin": _ORIGIN,
+    b"access-control-request-method": _PREFLIGHT_METHOD,
+    b"access-control-request-headers": _PREFLIGHT_HEADERS,
+}
+
+
 def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
     """Read ``HeadFacts`` from ASGI header pairs (names lowercase)."""
     content_length: int | None = None
@@ -46,25 +70,27 @@ def scan_head(headers: list[tuple[bytes, bytes]]) -> HeadFacts:
     content_type = request_id = origin = preflight_method = preflight_headers = None
     accept: list[bytes] = []
     for name, value in headers:
-        if name == b"content-length":
+        field = _ACTED_ON.get(name)
+        if field is None:
+            if name.startswith(FIELD_PREFIX):
+                has_echo_fields = True
+        elif field == _CONTENT_LENGTH:
             content_length = parse_content_length(value)
             framed = True
-        elif name == b"transfer-encoding":
-            framed = chunked = True
-        elif name == b"content-type":
+        elif field == _CONTENT_TYPE:
             if content_type is None:
                 content_type = value
-        elif name == b"accept":
+        elif field == _ACCEPT:
             accept.append(value)
-        elif name.startswith(FIELD_PREFIX):
-            has_echo_fields = True
-        elif name == b"x-request-id":
+        elif field == _TRANSFER_ENCODING:
+            framed = chunked = True
+        elif field == _REQUEST_ID:
             request_id = value
-        elif name == b"origin":
+        elif field == _ORIGIN:
             origin = value
-        elif name == b"access-control-request-method":
+        elif field == _PREFLIGHT_METHOD:
             preflight_method = value
-        elif name == b"access-control-request-headers":
+        else:
             preflight_headers = value
     if chunked:
         content_length = None  # Transfer-Encoding overrides Content-Length (RFC 9112 §6.3)

@@ -98,7 +98,7 @@ def canonical_name(name: bytes) -> bytes:
 
 
 def _title_case(name: bytes) -> bytes:
-    return b"-".join(word[:1].upper() + word[1:] for word in name.split(b"-"))
+    return b"-".join([word[:1].upper() + word[1:] for word in name.split(b"-")])
 
 
 _cached_title_case = functools.lru_cache(maxsize=1024)(_title_case)

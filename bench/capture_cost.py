@@ -82,3 +82,10 @@ def capture_cost_us(count: int, repetitions: int) -> dict[str, tuple[float, floa
             without.append(uvloop.run(_serve(NoWireCaptureProtocol, request, count)))
         costs[scenario] = (statistics.median(with_capture), statistics.median(without))
     return costs
+
+
+if __name__ == "__main__":  # `python -m bench.capture_cost COUNT REPETITIONS`: the costs as JSON (bench/run.py)
+    import json
+    import sys
+
+    print(json.dumps(capture_cost_us(int(sys.argv[1]), int(sys.argv[2]))))

@@ -15,7 +15,7 @@ from importlib import metadata
 from bench.load import WrkRun
 
 MIB = 1024 * 1024
-PACKAGES = ("uvicorn", "starlette", "httptools", "uvloop", "flask", "gunicorn")
+PACKAGES = ("uvicorn", "starlette", "httptools", "uvloop", "flask", "gunicorn", "mypy")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ when the floor sits within 10% of the load generator's ceiling (no verdict on th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
 import json
 import shutil
@@ -26,10 +27,10 @@ from types import FrameType
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
 
 from bench.bodies import GIB, KIB, MIB, RssPeak, exchange, rss_bytes
-from bench.capture_cost import capture_cost_us
 from bench.load import SCENARIOS, Scenario, WrkRun, run_wrk
 from bench.report import Row, Target, environment_lines, markdown_table, targets_table, throughput_table
-from bench.servers import Cores, Server, asgi_echo, gunicorn_flask, uvicorn
+from bench.servers import ROOT, Cores, Server, asgi_echo, gunicorn_flask, uvicorn
+from bench.shipped import temporary_build
 from tests.servers import DOCUMENTED_OPTIONS
 
 BENCH = Path(__file__).resolve().parent
@@ -53,6 +54,8 @@ class Plan:
     stream_bytes: int
     upload_bytes: int
     echo_sizes: tuple[int, ...] = (KIB, MIB, 10 * MIB)
+    #: Where asgi-echo and the floors are served from: a shipped build (``bench.shipped``), set by ``main``.
+    project: Path = ROOT
 
     @classmethod
     def make(cls, smoke: bool) -> Plan:
@@ -82,17 +85,22 @@ def stock_options(shipped: tuple[str, ...]) -> tuple[str, ...]:
     return ("--http", "httptools", *options)
 
 
-def load_contestants() -> dict[str, Server]:
-    """The throughput contestants, in table order; the stock floor only when its options differ."""
+def load_contestants(project: Path) -> dict[str, Server]:
+    """The throughput contestants, in table order; the stock floor only when its options differ.
+
+    asgi-echo and the floors run from ``project`` (the shipped build): the floors then use the same
+    compiled modules the shipped protocol imports, so the ratio still measures only the app.
+    """
+    stock = stock_options(DOCUMENTED_OPTIONS)
     contestants = {
         # The cheapest server setup, so the ceiling is wrk's and not our protocol's.
-        CEILING: uvicorn(CEILING, "bench.floor:ok_app", stock_options(DOCUMENTED_OPTIONS)),
-        FLOOR: uvicorn(FLOOR, "bench.floor:app", DOCUMENTED_OPTIONS),
+        CEILING: uvicorn(CEILING, "bench.floor:ok_app", stock, project=project),
+        FLOOR: uvicorn(FLOOR, "bench.floor:app", DOCUMENTED_OPTIONS, project=project),
     }
-    if stock_options(DOCUMENTED_OPTIONS) != DOCUMENTED_OPTIONS:
-        contestants[FLOOR_STOCK] = uvicorn(FLOOR_STOCK, "bench.floor:app", stock_options(DOCUMENTED_OPTIONS))
-    contestants[ECHO_QUIET] = asgi_echo(ECHO_QUIET, {"ECHO_ACCESS_LOG": "false"})
-    contestants[ECHO_DEFAULT] = asgi_echo(ECHO_DEFAULT)  # stdout, so the access log, goes to /dev/null
+    if stock != DOCUMENTED_OPTIONS:
+        contestants[FLOOR_STOCK] = uvicorn(FLOOR_STOCK, "bench.floor:app", stock, project=project)
+    contestants[ECHO_QUIET] = asgi_echo(ECHO_QUIET, project, {"ECHO_ACCESS_LOG": "false"})
+    contestants[ECHO_DEFAULT] = asgi_echo(ECHO_DEFAULT, project)  # stdout, so the access log, goes to /dev/null
     contestants[FLASK] = gunicorn_flask(FLASK)
     return contestants
 
@@ -157,7 +165,7 @@ def _request(port: int, scenario: Scenario) -> tuple[int, bytes]:
 
 def measure_throughput(plan: Plan, cores: Cores, outcome: Outcome) -> None:
     """wrk against every contestant, interleaving contestants within each repetition."""
-    contestants = load_contestants()
+    contestants = load_contestants(plan.project)
     runs: dict[tuple[str, str], list[WrkRun]] = {(c, s.name): [] for s in SCENARIOS for c in contestants}
     with running(list(contestants.values()), cores):
         check_answers(contestants, outcome)
@@ -234,7 +242,17 @@ def capture_targets(plan: Plan, outcome: Outcome) -> None:
     """Wire truth's cost: µs per request with and without the capture, as points of the floor's req/s."""
     by = {(row.contestant, row.scenario): row.requests_per_s for row in outcome.rows}
     count, repetitions = (5_000, 3) if plan.smoke else (20_000, 7)
-    for scenario, (with_us, without_us) in capture_cost_us(count, repetitions).items():
+    # In a process of its own, run from the shipped build: it times the modules the image runs.
+    timed = subprocess.run(
+        [sys.executable, "-m", "bench.capture_cost", str(count), str(repetitions)],
+        cwd=plan.project,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    costs: dict[str, list[float]] = json.loads(timed.stdout)
+    for scenario, (with_us, without_us) in costs.items():
         floor_us = 1e6 / by[FLOOR, scenario]
         points = (with_us - without_us) / floor_us * 100
         measured = (
@@ -252,8 +270,10 @@ def measure_bodies(plan: Plan, cores: Cores, outcome: Outcome) -> None:
     Each memory test gets freshly started servers, so what one test left in the heap cannot hide
     another's growth.
     """
-    echo = asgi_echo("asgi-echo, defaults")
-    stream_floor = uvicorn("raw ASGI streaming echo", "bench.stream_floor:app", DOCUMENTED_OPTIONS)
+    echo = asgi_echo("asgi-echo, defaults", plan.project)
+    stream_floor = uvicorn(
+        "raw ASGI streaming echo", "bench.stream_floor:app", DOCUMENTED_OPTIONS, project=plan.project
+    )
     with running([echo, stream_floor], cores):
         time.sleep(1.0)  # let start-up settle before reading the idle figure
         idle = rss_bytes(echo.pid)
@@ -297,7 +317,7 @@ def measure_bodies(plan: Plan, cores: Cores, outcome: Outcome) -> None:
 
 
 def _measure_rejected_upload(plan: Plan, cores: Cores, outcome: Outcome) -> None:
-    echo = asgi_echo("asgi-echo, defaults")
+    echo = asgi_echo("asgi-echo, defaults", plan.project)
     with running([echo], cores):
         latencies: list[float] = []
         growths: list[int] = []
@@ -340,7 +360,7 @@ def _measure_rejected_upload(plan: Plan, cores: Cores, outcome: Outcome) -> None
 
 
 def _measure_buffered_echo(plan: Plan, cores: Cores, outcome: Outcome) -> None:
-    echo = asgi_echo("asgi-echo, defaults")
+    echo = asgi_echo("asgi-echo, defaults", plan.project)
     with running([echo], cores):
         for size_bytes in plan.echo_sizes:
             times: list[float] = []
@@ -411,7 +431,9 @@ def render(plan: Plan, cores: Cores, outcome: Outcome) -> str:
         *environment_lines(pinning),
         f"- Mode: {mode}: wrk, 1 thread, 64 connections, {plan.duration_s:g} s x {plan.repetitions}, "
         "contestants interleaved in each repetition; medians shown, errors summed",
-        f"- asgi-echo: `uvicorn app.main:app {' '.join(DOCUMENTED_OPTIONS)}` with the image's ENV defaults",
+        f"- asgi-echo: `uvicorn app.main:app {' '.join(DOCUMENTED_OPTIONS)}` with the image's ENV defaults, "
+        "from the shipped build (setup.py's modules compiled with mypyc, as in the image); the floors run "
+        "from the same build",
         "",
         "## Throughput",
         "",
@@ -465,11 +487,18 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian package wrk; .ci/run installs it)", file=sys.stderr)
         return 2
-    plan = Plan.make(args.smoke)
     cores = Cores.detect()
-    results = args.results or (BENCH / "out" / "RESULTS-smoke.md" if plan.smoke else BENCH / "RESULTS.md")
+    smoke_plan = Plan.make(args.smoke)
+    results = args.results or (BENCH / "out" / "RESULTS-smoke.md" if smoke_plan.smoke else BENCH / "RESULTS.md")
     outcome = Outcome()
     _stop_on_sigterm()
+    print("compiling the shipped build (setup.py) ...", file=sys.stderr)
+    try:
+        shipped = temporary_build()
+    except (RuntimeError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    plan = dataclasses.replace(smoke_plan, project=shipped)
     try:
         measure_bodies(plan, cores, outcome)
         measure_throughput(plan, cores, outcome)
@@ -478,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
             capture_targets(plan, outcome)
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # TimeoutError is an OSError
         outcome.broken.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        shutil.rmtree(shipped.parent, ignore_errors=True)
     text = render(plan, cores, outcome)
     print(text)
     results.parent.mkdir(parents=True, exist_ok=True)

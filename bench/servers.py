@@ -164,15 +164,19 @@ class Server:
             self.workdir = None
 
 
-def uvicorn(name: str, target: str, options: tuple[str, ...], env: dict[str, str] | None = None) -> Server:
-    """A one-worker uvicorn serving ``target`` (``module:attr``) from the repository root with ``options``."""
-    command = [sys.executable, "-m", "uvicorn", target, "--app-dir", str(ROOT), "--host", "127.0.0.1"]
+def uvicorn(
+    name: str, target: str, options: tuple[str, ...], env: dict[str, str] | None = None, project: Path = ROOT
+) -> Server:
+    """A one-worker uvicorn serving ``target`` (``module:attr``) from ``project`` (a copy of the repository,
+    such as a shipped build from ``bench.shipped``; default: the checkout) with ``options``."""
+    command = [sys.executable, "-m", "uvicorn", target, "--app-dir", str(project), "--host", "127.0.0.1"]
     return Server(name, [*command, "--port", "{port}", *options], env or {})
 
 
-def asgi_echo(name: str, env: dict[str, str] | None = None) -> Server:
-    """asgi-echo as shipped: ``uvicorn app.main:app`` with the README's options and the image's variables."""
-    return uvicorn(name, "app.main:app", DOCUMENTED_OPTIONS, env)
+def asgi_echo(name: str, project: Path, env: dict[str, str] | None = None) -> Server:
+    """asgi-echo as shipped: ``uvicorn app.main:app`` from ``project`` with the README's options and the
+    image's variables."""
+    return uvicorn(name, "app.main:app", DOCUMENTED_OPTIONS, env, project)
 
 
 def gunicorn_flask(name: str) -> Server:

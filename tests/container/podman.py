@@ -18,6 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE = "docker.io/library/python:3.12-slim"
+#: Bumped when the stand-in changes, so a machine's older stand-in is made again (2: Python's headers).
+STAND_IN_LABEL = "asgi-echo.stand-in"
+STAND_IN_VERSION = "2"
 #: catatonit is the pause process `podman kube play` needs (a Recommends of podman, so named here).
 APT_PACKAGES = ("podman", "buildah", "runc", "uidmap", "fuse-overlayfs", "slirp4netns", "debootstrap", "catatonit")
 REQUIRED_COMMANDS = (
@@ -137,9 +140,12 @@ class Podman:
         allowed to install. It holds Debian's Python 3.11, not 3.12.
         """
         if self.image_exists(BASE_IMAGE):
-            return False
+            if self._stand_in_version() == STAND_IN_VERSION:
+                return False
+            self.check("rmi", "--force", BASE_IMAGE)  # made by an older version of this method
         rootfs = workdir / "rootfs"
-        include = "--include=python3,python3-pip,python3-venv,ca-certificates"
+        # python3-dev: the official image has Python's headers, which mypyc's build needs (setup.py).
+        include = "--include=python3,python3-pip,python3-venv,python3-dev,ca-certificates"
         _check(["debootstrap", "--variant=minbase", include, "bookworm", str(rootfs), debian_mirror()], BUILD_TIMEOUT_S)
         for name, target in (("python", "/usr/bin/python3"), ("pip", "/usr/bin/pip3")):
             (rootfs / "usr/local/bin" / name).symlink_to(target)
@@ -148,9 +154,17 @@ class Podman:
         archive = workdir / "rootfs.tar"
         _check(["tar", "-C", str(rootfs), "-cf", str(archive), "."], BUILD_TIMEOUT_S)
         shutil.rmtree(rootfs)
-        self.check("import", "--change", 'CMD ["python3"]', str(archive), BASE_IMAGE, timeout_s=BUILD_TIMEOUT_S)
+        label = f"LABEL {STAND_IN_LABEL}={STAND_IN_VERSION}"
+        self.check(
+            "import", "--change", 'CMD ["python3"]', "--change", label, str(archive), BASE_IMAGE,
+            timeout_s=BUILD_TIMEOUT_S,
+        )  # fmt: skip
         archive.unlink()
         return True
+
+    def _stand_in_version(self) -> str:
+        labels = json.loads(self.check("image", "inspect", "--format", "{{json .Labels}}", BASE_IMAGE)) or {}
+        return str(labels.get(STAND_IN_LABEL, ""))
 
     def build_image(self, tag: str, context: Path = ROOT) -> None:
         """Build ``context``'s Dockerfile as ``tag`` the way CONTAINERS.md says (no pull, CA bundle mounted)."""

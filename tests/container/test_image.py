@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from setup import COMPILED_MODULES
 from tests.container.conftest import BuildTimes, StartContainer, tool
 from tests.container.podman import ROOT, Podman
 
@@ -65,6 +66,27 @@ async def test_appended_arguments_reach_uvicorn(podman: Podman, start_container:
     log = (await podman.run("logs", container.name)).stderr
     # uvicorn's supervisor announces each worker it starts.
     assert log.count("Started server process") == 2, log
+
+
+async def test_the_hot_path_runs_compiled_and_the_rest_as_source(
+    podman: Podman, start_container: StartContainer
+) -> None:
+    container = await start_container()
+    # Each module of setup.py's list must load from a C extension, the others from their source.
+    probe = (
+        "import importlib, sys; names = sys.argv[1:]; "
+        "print(*(importlib.import_module('app.' + name).__file__ for name in names))"
+    )
+    names = [*COMPILED_MODULES, "main", "protocol"]
+    files = (await podman.run("exec", container.name, "python", "-c", probe, *names)).stdout.split()
+    assert len(files) == len(names), files
+    for name, file in zip(names, files, strict=True):
+        assert file.startswith("/opt/venv/lib/"), file  # the installed package, not a source tree
+        assert file.endswith(".so") == (name in COMPILED_MODULES), (name, file)
+    async with httpx.AsyncClient(base_url=container.url, timeout=5) as client:
+        response = await client.post("/compiled?x=1", content=b"hello")
+    assert response.status_code == 200
+    assert response.text.endswith("\n\nBODY:\nhello")
 
 
 async def test_the_server_runs_as_the_non_root_uid(podman: Podman, start_container: StartContainer) -> None:

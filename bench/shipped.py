@@ -1,0 +1,58 @@
+"""The project as the image ships it: a copy whose hot-path modules (``setup.py``) are compiled with mypyc.
+
+``python -m bench.shipped DIR`` builds one (about 15 s; it needs a C compiler and the dev requirements).
+The benchmark serves asgi-echo and the floors from such a copy, so "as shipped" means compiled, as in
+the image; CI runs the test suite and the hostile checks in one. The checkout itself is never compiled
+in place: its source stays what Python runs (``uvicorn --reload``, ``python -m pytest``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Not copied: version control, virtual environments, caches, build output and earlier compiled modules.
+_LEFT_OUT = (".git", ".venv", "venv", "build", "out", "__pycache__", "*.so", ".*_cache", ".hypothesis")
+
+
+def build(destination: Path) -> Path:
+    """Copy the project to ``destination`` (which must not exist) and compile ``setup.py``'s modules there.
+
+    Returns ``destination``. Raises ``RuntimeError`` with the compiler's last lines when the build fails.
+    """
+    shutil.copytree(ROOT, destination, ignore=shutil.ignore_patterns(*_LEFT_OUT))
+    result = subprocess.run(
+        [sys.executable, "setup.py", "build_ext", "--inplace"],
+        cwd=destination,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+        raise RuntimeError(f"compiling the shipped build failed:\n{tail}")
+    shutil.rmtree(destination / "build", ignore_errors=True)  # the C sources and objects; the modules stay
+    return destination
+
+
+def temporary_build() -> Path:
+    """A shipped build in a new temporary directory (the caller removes it)."""
+    return build(Path(tempfile.mkdtemp(prefix="asgi-echo-shipped-")) / "project")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.shipped DIR``: build there and print the path."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("destination", type=Path, help="a directory that does not exist yet")
+    args = parser.parse_args(argv)
+    print(build(args.destination))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -488,8 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is not installed (Debian package wrk; .ci/run installs it)", file=sys.stderr)
         return 2
     cores = Cores.detect()
-    smoke_plan = Plan.make(args.smoke)
-    results = args.results or (BENCH / "out" / "RESULTS-smoke.md" if smoke_plan.smoke else BENCH / "RESULTS.md")
+    base_plan = Plan.make(args.smoke)
+    results = args.results or (BENCH / "out" / "RESULTS-smoke.md" if base_plan.smoke else BENCH / "RESULTS.md")
     outcome = Outcome()
     _stop_on_sigterm()
     print("compiling the shipped build (setup.py) ...", file=sys.stderr)
@@ -498,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, OSError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    plan = dataclasses.replace(smoke_plan, project=shipped)
+    plan = dataclasses.replace(base_plan, project=shipped)
     try:
         measure_bodies(plan, cores, outcome)
         measure_throughput(plan, cores, outcome)

@@ -41,8 +41,13 @@ def build(destination: Path) -> Path:
 
 
 def temporary_build() -> Path:
-    """A shipped build in a new temporary directory (the caller removes it)."""
-    return build(Path(tempfile.mkdtemp(prefix="asgi-echo-shipped-")) / "project")
+    """A shipped build in a new temporary directory; the caller removes its parent. Raises as ``build``."""
+    parent = Path(tempfile.mkdtemp(prefix="asgi-echo-shipped-"))
+    try:
+        return build(parent / "project")
+    except BaseException:
+        shutil.rmtree(parent, ignore_errors=True)
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,8 +5,8 @@ the same way for the benchmark and CI. The source stays plain Python, and Python
 nothing was built: ``uvicorn --reload`` and ``python -m pytest`` in a checkout.
 """
 
-#: The hot path, as module names under ``app/``. Compiled, a POST of 16 KiB costs the app ~25 µs instead
-#: of ~33 µs in process (bench/RESULTS.md has the ratios). Modules whose functions or classes Starlette and
+#: The hot path, as module names under ``app/``. Compiled, a POST of 16 KiB costs about 26 µs of Python instead
+#: of 33 µs in process (bench/RESULTS.md has the ratios under load). Modules whose functions or classes Starlette and
 #: uvicorn inspect or subclass (main, service, protocol, websocket) stay interpreted, and so do the cold ones.
 COMPILED_MODULES = (
     "observe",

@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import http.client
 import json
+import os
 import shutil
 import signal
 import statistics
@@ -499,6 +500,9 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     plan = dataclasses.replace(base_plan, project=shipped)
+    if cores.client is not None:
+        # The body client runs in this process: beside wrk, off the servers' core (they get theirs by taskset).
+        os.sched_setaffinity(0, {cores.client})
     try:
         measure_bodies(plan, cores, outcome)
         measure_throughput(plan, cores, outcome)

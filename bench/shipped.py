@@ -55,7 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("destination", type=Path, help="a directory that does not exist yet")
     args = parser.parse_args(argv)
-    print(build(args.destination))
+    if args.destination.exists():
+        print(f"{args.destination} exists: name a directory that does not", file=sys.stderr)
+        return 2
+    try:
+        print(build(args.destination))
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -15,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.servers import ROOT
+
 #: Not copied: version control, virtual environments, caches, build output and earlier compiled modules.
 _LEFT_OUT = (".git", ".venv", "venv", "build", "out", "__pycache__", "*.so", ".*_cache", ".hypothesis")
 

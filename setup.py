@@ -1,8 +1,8 @@
 """The shipped build: the modules every request runs through are compiled to C extensions with mypyc.
 
-``pip install .`` builds them (the image does); ``python -m bench.shipped DIR`` builds a copy of the project
-the same way for the benchmark and CI. The source stays plain Python, and Python runs it as it is wherever
-nothing was built: ``uvicorn --reload`` and ``python -m pytest`` in a checkout.
+``pip install --no-deps .`` after ``requirements.txt`` builds them (the image does); ``python -m bench.shipped
+DIR`` builds a copy of the project the same way for the benchmark and CI. The source stays plain Python, and
+Python runs it as it is wherever nothing was built: ``uvicorn --reload`` and ``python -m pytest`` in a checkout.
 """
 
 #: The hot path, as module names under ``app/``. Compiled, a POST of 16 KiB costs about 26 µs of Python instead

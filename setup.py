@@ -20,6 +20,7 @@ COMPILED_MODULES = (
     "negotiation",
     "controls",
     "cors",
+    "coalesce",
 )
 
 if __name__ == "__main__":  # as pip's build backend and `python setup.py` run it; tests import the list

@@ -17,6 +17,7 @@ image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirem
 - a request refused in its content while earlier pipelined ones are answered waits for their answers;
 - every refusal is a short plain message with the safety fields and ``Connection: close``, and the
   connection is closed: bytes after a refused request are never answered as a new request;
+- each response's head goes out in one write with its content's first part (``app.coalesce``);
 - each request's head exactly as received, with connection and body-timing facts, handed to the app
   as the ``asgi_echo.wire`` scope extension (``app.wire``).
 """
@@ -37,6 +38,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
+from app.coalesce import CoalescingWriter
 from app.errors import CONNECT_NOT_ECHOED
 from app.responses import SAFETY_RAW
 from app.settings import Settings
@@ -112,6 +114,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._content_length = 0
         self._chunked = False
         self._tls: dict[str, Any] | None = None
+        self._writer: CoalescingWriter | None = None  # what each response cycle writes through
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
         self._body_progress_at = 0.0
@@ -123,6 +126,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._tls = tls_facts(transport)
+        self._writer = CoalescingWriter(transport, self.loop)
         self._arm_head_timer()
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
@@ -269,6 +273,10 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
             self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
         super().on_headers_complete()
+        # The cycle just built (or, after an upgrade, the last one) writes through the connection's writer; it
+        # only writes, closes and asks is_closing. uvicorn builds the cycle itself, so it is set here.
+        if self.cycle is not None:
+            self.cycle.transport = self._writer  # type: ignore[assignment]
 
     def _accept_other_target_form(self, method: bytes) -> None:
         # uvicorn takes the path and query of what httptools parses, and fails with a callback error (a
@@ -326,6 +334,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
     # Refusals and timers -----------------------------------------------------------------------
 
     def on_response_complete(self) -> None:
+        self._flush()  # nothing of a complete response stays held: the connection may close next
         if self._deferred_refusal is not None and not self.pipeline:
             self.refuse(*self._deferred_refusal)
             return
@@ -341,6 +350,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         ``http.disconnect``); when its response has started, the connection is only closed.
         """
         self._cancel_timers()
+        self._flush()  # bytes already written by the app go out before the refusal or the close
         cycle = self.cycle
         if cycle is not None and cycle.more_body and any(queued is cycle for queued, _ in self.pipeline):
             # Refused in its content while it waits behind earlier requests still being answered, and answers
@@ -380,6 +390,10 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             return
         self.transport.write_eof()
         self._lingering = self.loop.call_later(LINGER_S, self.transport.close)
+
+    def _flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
 
     def _stop(self, status: int, message: str) -> NoReturn:
         self._refusal = (status, message)

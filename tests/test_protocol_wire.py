@@ -32,6 +32,9 @@ class _Transport:
     def write(self, data: bytes) -> None:
         pass
 
+    def writelines(self, parts: Any) -> None:
+        pass
+
     def is_closing(self) -> bool:
         return False
 

@@ -432,9 +432,9 @@ def render(plan: Plan, cores: Cores, outcome: Outcome) -> str:
         *environment_lines(pinning),
         f"- Mode: {mode}: wrk, 1 thread, 64 connections, {plan.duration_s:g} s x {plan.repetitions}, "
         "contestants interleaved in each repetition; medians shown, errors summed",
-        f"- asgi-echo: `uvicorn app.main:app {' '.join(DOCUMENTED_OPTIONS)}` with the image's ENV defaults, "
-        "from the shipped build (setup.py's modules compiled with mypyc, as in the image); the floors run "
-        "from the same build",
+        f"- asgi-echo: `uvicorn app.main:app {' '.join(DOCUMENTED_OPTIONS)}` from the shipped build (setup.py's "
+        "modules compiled with mypyc, as in the image); the floors run from the same build; every server gets "
+        "the image's ENV defaults (UVICORN_*, GLIBC_TUNABLES)",
         "",
         "## Throughput",
         "",

@@ -1,9 +1,8 @@
 """The stack's floor: raw ASGI echoes with nothing around them, run under uvicorn like asgi-echo.
 
 ``app`` writes the same text echo as asgi-echo (``app.echo.text_echo``: METHOD / TARGET / NAMES /
-HEADERS / BODY) and, for ``Accept: application/json``, a small JSON echo of the same facts. ``ok_app`` answers
-``ok`` to anything: the load generator's ceiling. Deliberately plain: what a competent hand-written
-ASGI echo costs, so the ratio to it measures what our app adds.
+HEADERS / BODY) and, for ``Accept: application/json``, a small JSON echo of the same facts. Deliberately
+plain: what a competent hand-written ASGI echo costs, so the ratio to it measures what our app adds.
 """
 
 from __future__ import annotations
@@ -94,11 +93,3 @@ async def send_json(send: Send, scope: Scope, target: bytes, headers: list[tuple
     }
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": json.dumps(document).encode("utf-8")})
-
-
-async def ok_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer ``ok`` without reading anything: the cheapest response the server can make."""
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-    await send({"type": "http.response.body", "body": b"ok"})

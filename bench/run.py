@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench
 from bench.bodies import GIB, KIB, MIB, RssPeak, exchange, rss_bytes
 from bench.load import SCENARIOS, Scenario, WrkRun, run_wrk
 from bench.report import Row, Target, environment_lines, markdown_table, targets_table, throughput_table
-from bench.servers import ROOT, Cores, Server, asgi_echo, gunicorn_flask, uvicorn
+from bench.servers import ROOT, Cores, Server, asgi_echo, bare_ceiling, gunicorn_flask, uvicorn
 from bench.shipped import temporary_build
 from tests.servers import DOCUMENTED_OPTIONS
 
 BENCH = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 10 * MIB  # ECHO_MAX_BODY_BYTES's default: the 413 test relies on it
-CEILING = "wrk ceiling (raw ASGI ok)"
+CEILING = "wrk ceiling (bare httptools ok)"
 FLOOR = "raw ASGI floor (shipped options)"
 FLOOR_STOCK = "raw ASGI floor (stock httptools)"
 ECHO_QUIET = "asgi-echo, access log off"
@@ -94,8 +94,8 @@ def load_contestants(project: Path) -> dict[str, Server]:
     """
     stock = stock_options(DOCUMENTED_OPTIONS)
     contestants = {
-        # The cheapest server setup, so the ceiling is wrk's and not our protocol's.
-        CEILING: uvicorn(CEILING, "bench.floor:ok_app", stock, project=project),
+        # No ASGI stack at all: a ceiling under uvicorn is mostly uvicorn's own cost, close to the floor's.
+        CEILING: bare_ceiling(CEILING),
         FLOOR: uvicorn(FLOOR, "bench.floor:app", DOCUMENTED_OPTIONS, project=project),
     }
     if stock != DOCUMENTED_OPTIONS:

@@ -179,6 +179,11 @@ def asgi_echo(name: str, project: Path, env: dict[str, str] | None = None) -> Se
     return uvicorn(name, "app.main:app", DOCUMENTED_OPTIONS, env, project)
 
 
+def bare_ceiling(name: str) -> Server:
+    """``bench/ceiling.py``: ``ok`` for every request with no ASGI stack, to find what wrk can drive at most."""
+    return Server(name, [sys.executable, str(ROOT / "bench" / "ceiling.py"), "--port", "{port}"])
+
+
 def gunicorn_flask(name: str) -> Server:
     """The Flask echo under gunicorn: one sync worker, the tutorial's deployment."""
     argv = [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--workers", "1", "--worker-class", "sync"]

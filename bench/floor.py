@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
@@ -22,11 +21,8 @@ class NoWireCaptureProtocol(EchoHttpToolsProtocol):
     keep_wire = False
 
 
-_TEXT_START: dict[str, Any] = {
-    "type": "http.response.start",
-    "status": 200,
-    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-}
+TEXT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
+JSON_TYPE = (b"content-type", b"application/json")
 _canonical: dict[bytes, bytes] = {}
 NAMES_TITLE_CASED = b"NAMES: Title-Case (the original case was not kept)\n"
 
@@ -73,8 +69,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     for name, (_, value) in zip(names, headers, strict=True):
         lines += (name, b": ", value, b"\n")
     lines += (b"\nBODY:\n", body)
-    await send(_TEXT_START)
-    await send({"type": "http.response.body", "body": b"".join(lines)})
+    await send_whole(send, TEXT_TYPE, b"".join(lines))
 
 
 async def send_json(send: Send, scope: Scope, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
@@ -91,5 +86,12 @@ async def send_json(send: Send, scope: Scope, target: bytes, headers: list[tuple
         "headers": [[name.decode("latin-1"), field.decode("latin-1")] for name, field in headers],
         "body": {"encoding": encoding, "value": value, "size": len(body), "sha256": hashlib.sha256(body).hexdigest()},
     }
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": json.dumps(document).encode("utf-8")})
+    await send_whole(send, JSON_TYPE, json.dumps(document).encode("utf-8"))
+
+
+async def send_whole(send: Send, content_type: tuple[bytes, bytes], content: bytes) -> None:
+    """200 with ``Content-Length``, as asgi-echo frames its echoes (without it uvicorn would chunk the content,
+    which costs a copy of it: the floor would be slower than a competent echo)."""
+    headers = [content_type, (b"content-length", b"%d" % len(content))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": content})

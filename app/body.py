@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from starlette.requests import Request
 
@@ -36,13 +35,15 @@ class InflightBudget:
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-# Not frozen: a frozen dataclass's __init__ costs twice as much, and this one is built per request.
-@dataclass(slots=True)
+# Built per request: a plain class, not a dataclass, for the reason given at app.head.HeadFacts.
 class Body:
     """The request content as it arrived: ``chunks`` in order (none empty), ``size_bytes`` in total."""
 
-    chunks: tuple[bytes, ...]
-    size_bytes: int
+    __slots__ = ("chunks", "size_bytes")
+
+    def __init__(self, chunks: tuple[bytes, ...], size_bytes: int) -> None:
+        self.chunks = chunks
+        self.size_bytes = size_bytes
 
     def joined(self) -> bytes:
         """All chunks as one ``bytes`` (a copy unless there is at most one chunk)."""

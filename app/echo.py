@@ -9,7 +9,6 @@ import base64
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -27,8 +26,7 @@ from app.wire import WireFacts, names_as_sent, wire_of
 Field = tuple[bytes, bytes]
 
 
-# Not frozen: a frozen dataclass's __init__ costs twice as much, and this one is built per request.
-@dataclass(slots=True)
+# Built per request: a plain class, not a dataclass, for the reason given at app.head.HeadFacts.
 class RequestFacts:
     """What one request carried, as delivered by the server.
 
@@ -37,18 +35,48 @@ class RequestFacts:
     raw path, then ``?`` and the raw query when the query is not empty.
     """
 
-    method: str
-    target: bytes
-    path: str
-    query_string: bytes
-    http_version: str
-    scheme: str
-    client: tuple[str, int] | None
-    server: tuple[str, int | None] | None
-    headers: list[Field]
-    body: Body
-    received_at_s: float
-    wire: WireFacts | None = None
+    __slots__ = (
+        "body",
+        "client",
+        "headers",
+        "http_version",
+        "method",
+        "path",
+        "query_string",
+        "received_at_s",
+        "scheme",
+        "server",
+        "target",
+        "wire",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: bytes,
+        path: str,
+        query_string: bytes,
+        http_version: str,
+        scheme: str,
+        client: tuple[str, int] | None,
+        server: tuple[str, int | None] | None,
+        headers: list[Field],
+        body: Body,
+        received_at_s: float,
+        wire: WireFacts | None = None,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.path = path
+        self.query_string = query_string
+        self.http_version = http_version
+        self.scheme = scheme
+        self.client = client
+        self.server = server
+        self.headers = headers
+        self.body = body
+        self.received_at_s = received_at_s
+        self.wire = wire
 
     @classmethod
     def from_scope(cls, scope: Scope, body: Body, received_at_s: float) -> RequestFacts:

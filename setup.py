@@ -21,6 +21,7 @@ COMPILED_MODULES = (
     "controls",
     "cors",
     "coalesce",
+    "fallback",
 )
 
 if __name__ == "__main__":  # as pip's build backend and `python setup.py` run it; tests import the list

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Match, Mount, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocketClose
+from starlette.types import ASGIApp, Scope
 
 from app.access_log import AccessLog, LineWriter, LogSink
 from app.cors import Cors
 from app.echo_log import EchoLog
 from app.endpoints import EchoEndpoint
+from app.fallback import EchoByType
 from app.metrics import Metrics
 from app.observe import ObserveMiddleware
 from app.service import service_routes
@@ -93,32 +91,6 @@ class EchoApplication(Starlette):
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return app
-
-
-class EchoByType:
-    """The router's fallback: HTTP requests to the echo endpoint, WebSocket sessions to the WebSocket echo.
-
-    A path under the reserved ``prefix`` reaches it only when the prefix's mount could not match it (a
-    newline in the path): such paths are never echoed either (404; 403 for a WebSocket handshake).
-    """
-
-    def __init__(self, http: ASGIApp, websocket: ASGIApp, prefix: str) -> None:
-        self.http = http
-        self.websocket = websocket
-        self.own_paths = prefix + "/"
-
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """Hand the connection on; returning the handler's awaitable saves a coroutine frame per request.
-
-        Raises:
-            HTTPException: 404 for an HTTP request under the reserved prefix.
-        """
-        websocket = scope["type"] == "websocket"
-        if scope["path"].startswith(self.own_paths):
-            if websocket:
-                return WebSocketClose()(scope, receive, send)
-            raise HTTPException(404)
-        return (self.websocket if websocket else self.http)(scope, receive, send)
 
 
 def _app_from_environ() -> EchoApplication:

@@ -19,11 +19,12 @@ RUN /opt/venv/bin/pip install --no-cache-dir --no-deps /src \
     && /opt/venv/bin/pip uninstall --yes pip setuptools
 
 FROM python:3.12-slim
-# glibc's allocator: by default it gives the top of the heap back to the kernel once 128 KiB are free there,
-# so with a few dozen 16 KiB requests in flight the heap shrinks and regrows every few requests and each
-# regrowth page-faults (3 to 15 us per POST of 16 KiB on the benchmark machine). A 4 MiB trim threshold stops that; it
-# also fixes the mmap threshold, at 1 MiB so stream-mode reads (up to 256 KiB) stay on the heap and a large
-# body is still mapped and unmapped on its own (glibc.malloc tunables, glibc >= 2.26).
+# glibc's allocator gives the top of the heap back to the kernel once more than its trim threshold is free
+# there (128 KiB to start with). With a few dozen 16 KiB requests in flight the heap then shrinks and regrows
+# every few requests, and each regrowth page-faults (3 to 15 us per POST of 16 KiB on the benchmark machine).
+# A 4 MiB trim threshold stops that. Setting any of these tunables turns glibc's dynamic thresholds off, so the
+# mmap threshold is set too, at 1 MiB: uvloop's reads (up to 256 KiB) stay on the heap, and blocks of 1 MiB
+# or more (large bodies) are mapped and unmapped on their own. glibc.malloc tunables need glibc 2.26 or later.
 ENV GLIBC_TUNABLES=glibc.malloc.trim_threshold=4194304:glibc.malloc.mmap_threshold=1048576
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -5,9 +5,10 @@ DIR`` builds a copy of the project the same way for the benchmark and CI. The so
 Python runs it as it is wherever nothing was built: ``uvicorn --reload`` and ``python -m pytest`` in a checkout.
 """
 
-#: The hot path, as module names under ``app/``. Compiled, a POST of 16 KiB costs about 26 µs of Python instead
-#: of 33 µs in process (bench/RESULTS.md has the ratios under load). Modules whose functions or classes Starlette and
-#: uvicorn inspect or subclass (main, service, protocol, websocket) stay interpreted, and so do the cold ones.
+#: The hot path, as module names under ``app/``. Compiled, a POST of 16 KiB costs about 25 µs instead of 34 µs
+#: (the app under the shipped protocol over a fake transport, in process; bench/RESULTS.md has the ratios under
+#: load). Modules whose functions or classes Starlette and uvicorn inspect or subclass (main, service, protocol,
+#: websocket) stay interpreted, and so do the cold ones.
 COMPILED_MODULES = (
     "observe",
     "head",

@@ -17,7 +17,8 @@ image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirem
 - a request refused in its content while earlier pipelined ones are answered waits for their answers;
 - every refusal is a short plain message with the safety fields and ``Connection: close``, and the
   connection is closed: bytes after a refused request are never answered as a new request;
-- each response's head goes out in one write with its content's first part (``app.coalesce``);
+- a response's head goes out in one write with its content's first part when the app sends both in one
+  step, as the echo does (``app.coalesce``);
 - each request's head exactly as received, with connection and body-timing facts, handed to the app
   as the ``asgi_echo.wire`` scope extension (``app.wire``).
 """

@@ -227,16 +227,13 @@ def throughput_targets(outcome: Outcome) -> None:
         ratio_target("GET JSON, access log off >= 60% of floor", ECHO_QUIET, json_get, 0.60),
         ratio_target("POST 16 KiB, access log off >= 75% of floor", ECHO_QUIET, post, 0.75),
     ]
-    times = by[ECHO_QUIET, get] / by[FLASK, get]
-    measured = f"{times:.1f}x ({by[ECHO_QUIET, get]:,.0f} / {by[FLASK, get]:,.0f} req/s)"
-    outcome.targets.append(Target(f"{get}, access log off >= 6x Flask/gunicorn", measured, times >= 6, "throughput"))
-    # The issue's own reference puts the floor at 5.7x Flask for POST 16 KiB (17,100 / 3,000 req/s): 6x is
-    # out of reach for any app above the floor there, so POST's multiple is reported, not judged.
-    outcome.notes.append(
-        f"For information, {post}: asgi-echo (access log off) {by[ECHO_QUIET, post] / by[FLASK, post]:.1f}x "
-        f"Flask/gunicorn, the floor itself {by[FLOOR, post] / by[FLASK, post]:.1f}x; the 6x target is judged on "
-        f"{get}, where the floor has room above it."
-    )
+    # Every scenario: the reference put the floor itself under 6x Flask for POST (17,100 / 3,000 req/s),
+    # but on our machine the floor runs 7.7x to 9.2x Flask there, so the multiple is judged everywhere.
+    for scenario in SCENARIOS:
+        times = by[ECHO_QUIET, scenario.name] / by[FLASK, scenario.name]
+        measured = f"{times:.1f}x ({by[ECHO_QUIET, scenario.name]:,.0f} / {by[FLASK, scenario.name]:,.0f} req/s)"
+        name = f"{scenario.name}, access log off >= 6x Flask/gunicorn"
+        outcome.targets.append(Target(name, measured, times >= 6, "throughput"))
 
 
 def capture_targets(plan: Plan, outcome: Outcome) -> None:

@@ -137,6 +137,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         asyncio closes the transport when this returns a false value.
         """
         self._eof = True
+        self._flush()  # asyncio may close the transport on return: what the app wrote goes out first
         if self._lingering is not None:
             return None  # refused and answered: the client is done too, close now
         cycle = self.cycle

@@ -220,3 +220,21 @@ async def test_nothing_stays_held_when_the_connection_closes_after_a_response() 
     assert transport.sent().endswith(b"1\r\na\r\n0\r\n\r\n")
     assert transport.calls[-1] == ("close", b"")
     protocol.connection_lost(None)
+
+
+async def test_a_held_write_goes_out_before_a_client_fin_closes_the_connection() -> None:
+    async def stream_back(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while (message := await receive())["type"] == "http.request":
+            await send({"type": "http.response.body", "body": message["body"], "more_body": True})
+
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc"
+    protocol, transport = await serve(stream_back, request)
+    protocol.data_received(b"def")
+    await asyncio.sleep(0)  # the app writes "def", which is held until the next iteration
+    # The client's FIN arrives in that same iteration; asyncio closes the transport when eof_received says so.
+    if not protocol.eof_received():
+        transport.close()
+    assert transport.sent().endswith(b"3\r\ndef\r\n")
+    assert transport.calls[-1] == ("close", b"")
+    protocol.connection_lost(None)

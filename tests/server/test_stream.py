@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 
@@ -89,3 +90,16 @@ async def test_stream_ceiling(server_pool: ServerPool) -> None:
         assert chunked.status == 200
         assert chunked.content == b"y" * 1000  # cut at the ceiling: the client sees it short
         assert (await exchange(running.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")).status == 200
+
+
+async def test_content_written_just_before_the_client_half_closes_still_comes_back(server: RunningServer) -> None:
+    # The echo of "def" and the client's FIN meet in one loop iteration; the echo must go out before the close.
+    for attempt in range(20):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST /x?echo_mode=stream HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc")
+        received = await reader.readuntil(b"abc")
+        writer.write(b"def")
+        writer.write_eof()
+        received += await asyncio.wait_for(reader.read(), timeout=5)
+        writer.close()
+        assert received.endswith(b"abcdef"), attempt

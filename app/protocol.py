@@ -319,10 +319,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._body_progress_at = self._now
         wire = self._wire
         if wire is not None:
-            if wire.first_byte_s is None:
-                wire.first_byte_s = self._now
-            wire.last_byte_s = self._now
-            wire.content_bytes += len(body)
+            wire.count_content(len(body), self._now)
         super().on_body(body)
 
     def on_message_complete(self) -> None:

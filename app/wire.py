@@ -73,6 +73,14 @@ class WireFacts:
     def raw_head(self, head: bytes) -> None:
         self._head = head
 
+    def count_content(self, size_bytes: int, now_s: float) -> None:
+        """Note ``size_bytes`` of content received at loop time ``now_s`` (one call per body callback: compiled,
+        it costs the protocol less than setting the three fields itself)."""
+        if self.first_byte_s is None:
+            self.first_byte_s = now_s
+        self.last_byte_s = now_s
+        self.content_bytes += size_bytes
+
     def body_timing_ms(self) -> tuple[float | None, float | None]:
         """(first, last) content byte arrival in milliseconds after the end of the head, or None."""
         if self.first_byte_s is None or self.last_byte_s is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from typing import Any
 
 import uvloop
 from uvicorn.config import Config
@@ -22,6 +21,7 @@ from uvicorn.server import ServerState
 from app.protocol import EchoHttpToolsProtocol
 from bench.floor import NoWireCaptureProtocol
 from bench.floor import app as floor_app
+from tests.fake_transport import FakeTransport
 
 GET = b"GET /bench/echo?run=1 HTTP/1.1\r\nHost: bench\r\nUser-Agent: wrk\r\n\r\n"
 POST = (
@@ -31,39 +31,11 @@ POST = (
 REQUESTS = {"GET text echo": GET, "POST 16 KiB": POST}
 
 
-class _Transport:
-    """Just enough of an asyncio transport for the protocol: writes are dropped."""
-
-    def __init__(self) -> None:
-        self.closing = False
-
-    def write(self, data: bytes) -> None:
-        pass
-
-    def writelines(self, parts: Any) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closing = True
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
 async def _serve(protocol_class: type[EchoHttpToolsProtocol], request: bytes, count: int) -> float:
     config = Config(app=floor_app, http=protocol_class, lifespan="off", proxy_headers=False, log_level="warning")
     config.load()
     protocol = protocol_class(config, ServerState(), {}, _loop=asyncio.get_running_loop())
-    protocol.connection_made(_Transport())  # type: ignore[arg-type]
+    protocol.connection_made(FakeTransport())  # type: ignore[arg-type]
     started = time.perf_counter()
     for _ in range(count):
         protocol.data_received(request)

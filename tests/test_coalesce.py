@@ -12,16 +12,17 @@ from uvicorn.server import ServerState
 
 from app.coalesce import HOLD_MAX_BYTES, CoalescingWriter
 from app.protocol import EchoHttpToolsProtocol
+from tests.fake_transport import FakeTransport
 
 HEAD = b"HTTP/1.1 200 OK\r\n\r\n"
 
 
-class RecordingTransport:
-    """An asyncio transport that records each call that sends or closes, in order."""
+class RecordingTransport(FakeTransport):
+    """A fake transport that records each call that sends or closes, in order."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[tuple[str, bytes]] = []
-        self.closing = False
 
     def write(self, data: bytes) -> None:
         self.calls.append(("write", bytes(data)))
@@ -31,25 +32,13 @@ class RecordingTransport:
 
     def close(self) -> None:
         self.calls.append(("close", b""))
-        self.closing = True
-
-    def is_closing(self) -> bool:
-        return self.closing
+        super().close()
 
     def can_write_eof(self) -> bool:
         return True
 
     def write_eof(self) -> None:
         self.calls.append(("write_eof", b""))
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
 
     def sent(self) -> bytes:
         """Every byte written, in order."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from starlette.types import Receive, Scope, Send
@@ -12,6 +11,7 @@ from uvicorn.server import ServerState
 
 from app.protocol import EchoHttpToolsProtocol
 from app.wire import WIRE_EXTENSION, WireFacts
+from tests.fake_transport import FakeTransport
 
 # (bytes before the head, head, content): an empty line before a request line is not part of its head.
 REQUESTS = [
@@ -24,31 +24,6 @@ REQUESTS = [
 ONE_READ_EACH = [prefix + head + content for prefix, head, content in REQUESTS]
 HEAD_THEN_CONTENT = [part for prefix, head, content in REQUESTS for part in (prefix + head, content) if part]
 STREAM = b"".join(ONE_READ_EACH)
-
-
-class _Transport:
-    """Enough of an asyncio transport for the protocol; what it writes is dropped."""
-
-    def write(self, data: bytes) -> None:
-        pass
-
-    def writelines(self, parts: Any) -> None:
-        pass
-
-    def is_closing(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        pass
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
 
 
 async def captured(reads: list[bytes]) -> list[WireFacts]:
@@ -65,7 +40,7 @@ async def captured(reads: list[bytes]) -> list[WireFacts]:
     config = Config(app=app, http=EchoHttpToolsProtocol, lifespan="off", log_level="warning")
     config.load()
     protocol = EchoHttpToolsProtocol(config, ServerState(), {}, _loop=asyncio.get_running_loop())
-    protocol.connection_made(_Transport())  # type: ignore[arg-type]
+    protocol.connection_made(FakeTransport())  # type: ignore[arg-type]
     for read in reads:
         protocol.data_received(read)
         for _ in range(10):

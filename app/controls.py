@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 from app.active_content import is_active_content_type, media_type_essence
 from app.errors import InvalidControl
+from app.media_type import is_media_type
 from app.negotiation import EchoFormat, format_from_control
 
 QUERY_PREFIX = "echo_"
@@ -28,10 +29,6 @@ NO_CONTENT_STATUSES = frozenset({204, 304})
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _SEQUENCE_KEY = re.compile(r"[A-Za-z0-9._-]{1,128}")
-# RFC 9110 §8.3.1 media-type: type "/" subtype, then parameters (§5.6.6): token "=" (token / quoted-string).
-_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_QUOTED_STRING = r'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
-_MEDIA_TYPE = re.compile(rf"{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*(?:{_TCHARS}=(?:{_TCHARS}|{_QUOTED_STRING}))?)*")
 
 #: Singleton fields uvicorn adds to every response (RFC 9110 §6.6.1, §10.2.4): a control's would be a duplicate.
 SERVER_FIELDS = frozenset({"date", "server"})
@@ -247,7 +244,7 @@ def _body(value: str) -> bytes:
 
 def _content_type(value: str, allow_active_content: bool) -> str:
     value = value.strip()
-    if not _MEDIA_TYPE.fullmatch(value):
+    if not is_media_type(value):
         raise InvalidControl(
             f"echo_content_type={value!r} is invalid: accepted is a media type with optional parameters, "
             "such as text/plain; charset=utf-8"

@@ -47,7 +47,7 @@ from app.websocket_protocol import SafeRefusalWebSocketProtocol
 from app.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
 
 LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
-_TOKEN_SP = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
+_TOKEN_SP = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
 _AUTHORITY_END = re.compile(rb"[/?#]")  # what ends the authority of an absolute URI (RFC 3986 §3.2)
 
 

@@ -157,14 +157,11 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         if self.keep_wire:
             self._read = data
         try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
+            self._parse(data)
+        except httptools.HttpParserUpgrade:  # a WebSocket handshake this server takes
             if self._read is not None:
-                self._split(data)  # an upgrade refused is answered as HTTP/1.1: the next requests need heads
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
+                self._split(data)
+            self.handle_websocket_upgrade()
             return
         except httptools.HttpParserError as exc:
             if self._read is not None:
@@ -193,6 +190,34 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         elif self._head_done and self._body_timer is None and self._awaiting_body():
             self._body_progress_at = self.loop.time()
             self._body_timer = self.loop.call_later(self.limits.body_timeout_s, self._body_timeout)
+
+    def _parse(self, data: bytes) -> None:
+        """Feed ``data`` to the parser; raises ``HttpParserUpgrade`` only for a WebSocket handshake taken.
+
+        A server may ignore ``Upgrade`` (RFC 9110 §7.8), and this one ignores every protocol but WebSocket
+        (``h2c`` included). llhttp stops at the end of the head of any request with ``Upgrade`` and skips its
+        content, so the request continues on a new parser: its content is read by its own framing (RFC 9112
+        §6.3), and the bytes after it are parsed as the next requests, answered in order.
+        """
+        while True:
+            try:
+                self.parser.feed_data(data)
+                return
+            except httptools.HttpParserUpgrade as upgrade:
+                if self._should_upgrade():
+                    raise
+                data = data[upgrade.args[0] :]
+                self.parser = self._parser_after_ignored_upgrade()
+
+    def _parser_after_ignored_upgrade(self) -> httptools.HttpRequestParser:
+        if not self._content_length and not self._chunked:
+            return httptools.HttpRequestParser(self)
+        callbacks = _AfterIgnoredUpgrade(self)
+        framing = b"Transfer-Encoding: chunked" if self._chunked else b"Content-Length: %d" % self._content_length
+        parser = httptools.HttpRequestParser(callbacks)
+        parser.feed_data(b"POST / HTTP/1.1\r\n" + framing + b"\r\n\r\n")
+        callbacks.primed = True
+        return parser
 
     # Parser callbacks --------------------------------------------------------------------------
 
@@ -323,6 +348,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_message_complete(self) -> None:
+        if (self._content_length or self._chunked) and self.parser.should_upgrade():
+            return  # llhttp skipped the content of a request with Upgrade: it is still to be read (see _parse)
         self._between_messages = True
         self._completed_in_chunk += 1
         if self._body_timer is not None:
@@ -441,6 +468,40 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._lingering.cancel()
         self._cancel_timers()
         super().connection_lost(exc)
+
+
+class _AfterIgnoredUpgrade:
+    """Parser callbacks for the content of a request whose ``Upgrade`` was ignored, and for the requests after it.
+
+    The parser is primed with a head of the same framing, so that it reads the content; the callbacks of
+    that made-up head are dropped. Everything after it goes to the protocol.
+    """
+
+    def __init__(self, protocol: EchoHttpToolsProtocol) -> None:
+        self.protocol = protocol
+        self.primed = False
+
+    def on_message_begin(self) -> None:
+        if self.primed:
+            self.protocol.on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        if self.primed:
+            self.protocol.on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.primed:
+            self.protocol.on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if self.primed:
+            self.protocol.on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self.protocol.on_body(body)
+
+    def on_message_complete(self) -> None:
+        self.protocol.on_message_complete()
 
 
 def _classify(exc: httptools.HttpParserError, request_start: bytes) -> tuple[int, str]:

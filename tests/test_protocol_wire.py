@@ -95,3 +95,21 @@ async def test_requests_after_an_upgrade_the_server_refuses_get_their_own_heads(
     after = b"GET /g HTTP/1.1\r\nHost: x\r\n\r\n"
     facts = await captured([upgrade, after[:10], after[10:], after])
     assert [wire.raw_head for wire in facts] == [upgrade, after, after]
+
+
+@pytest.mark.parametrize(
+    ("framing", "content"),
+    [
+        pytest.param(b"Content-Length: 5\r\n", b"hello", id="content-length"),
+        pytest.param(b"Transfer-Encoding: chunked\r\n", b"5\r\nhello\r\n0\r\n\r\n", id="chunked"),
+    ],
+)
+@pytest.mark.parametrize("split", [pytest.param(False, id="one-read"), pytest.param(True, id="a-read-each")])
+async def test_an_ignored_upgrade_with_content_keeps_head_and_content_apart(
+    framing: bytes, content: bytes, split: bool
+) -> None:
+    upgrade = b"POST /u HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n" + framing + b"\r\n"
+    after = b"GET /g HTTP/1.1\r\nHost: x\r\n\r\n"
+    facts = await captured([upgrade, content, after] if split else [upgrade + content + after])
+    assert [wire.raw_head for wire in facts] == [upgrade, after]
+    assert [wire.content_bytes for wire in facts] == [5, 0]

@@ -7,26 +7,28 @@ Python runs it as it is wherever nothing was built: ``uvicorn --reload`` and ``p
 
 #: The hot path, as module names under ``app/``. Compiled, a POST of 16 KiB costs about 25 µs instead of 34 µs
 #: (the app under the shipped protocol over a fake transport, in process; bench/RESULTS.md has the ratios under
-#: load). Modules whose functions or classes Starlette and uvicorn inspect or subclass (main, service, protocol,
-#: websocket) stay interpreted, and so do the cold ones.
+#: load). Modules whose functions or classes Starlette and uvicorn inspect or subclass (main, ops.service,
+#: server.protocol, echo.websocket) stay interpreted, and so do the cold ones.
 COMPILED_MODULES = (
-    "observe",
-    "head",
-    "endpoints",
-    "body",
-    "echo",
-    "responses",
-    "metrics",
-    "wire",
-    "negotiation",
-    "controls",
-    "cors",
-    "coalesce",
-    "fallback",
+    "ops.observe",
+    "echo.head",
+    "echo.endpoints",
+    "echo.body",
+    "echo.render",
+    "echo.responses",
+    "ops.metrics",
+    "server.wire",
+    "controls.negotiation",
+    "controls.parse",
+    "ops.cors",
+    "server.coalesce",
+    "echo.fallback",
 )
 
 if __name__ == "__main__":  # as pip's build backend and `python setup.py` run it; tests import the list
     from mypyc.build import mypycify
     from setuptools import setup
 
-    setup(ext_modules=mypycify([f"app/{name}.py" for name in COMPILED_MODULES], group_name="asgi_echo"))
+    setup(
+        ext_modules=mypycify([f"app/{name.replace('.', '/')}.py" for name in COMPILED_MODULES], group_name="asgi_echo")
+    )

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
-from app.responses import SAFETY_FIELDS
+from app.echo.responses import SAFETY_FIELDS
 
 
 class EchoError(Exception):
@@ -55,7 +55,7 @@ class RawHeadUnavailable(EchoError):
     def __init__(self) -> None:
         super().__init__(
             "echo_format=raw needs the request head as received, which only the default protocol keeps "
-            "(uvicorn --http app.protocol:EchoHttpToolsProtocol; not h11, zttp or HTTP/2)"
+            "(uvicorn --http app.server.protocol:EchoHttpToolsProtocol; not h11, zttp or HTTP/2)"
         )
 
 

@@ -9,16 +9,16 @@ from starlette.middleware import Middleware
 from starlette.routing import Match, Mount, Router
 from starlette.types import ASGIApp, Scope
 
-from app.access_log import AccessLog, LineWriter, LogSink
-from app.cors import Cors
-from app.echo_log import EchoLog
-from app.endpoints import EchoEndpoint
-from app.fallback import EchoByType
-from app.metrics import Metrics
-from app.observe import ObserveMiddleware
-from app.service import service_routes
+from app.echo.endpoints import EchoEndpoint
+from app.echo.fallback import EchoByType
+from app.echo.websocket import WebSocketEcho
+from app.ops.access_log import AccessLog, LineWriter, LogSink
+from app.ops.cors import Cors
+from app.ops.echo_log import EchoLog
+from app.ops.metrics import Metrics
+from app.ops.observe import ObserveMiddleware
+from app.ops.service import service_routes
 from app.settings import Settings, SettingsError
-from app.websocket import WebSocketEcho
 
 
 def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = None) -> EchoApplication:

@@ -18,7 +18,7 @@ import uvloop
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from app.protocol import EchoHttpToolsProtocol
+from app.server.protocol import EchoHttpToolsProtocol
 from bench.floor import NoWireCaptureProtocol
 from bench.floor import app as floor_app
 from tests.fake_transport import FakeTransport

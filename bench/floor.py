@@ -12,7 +12,7 @@ import json
 
 from starlette.types import Receive, Scope, Send
 
-from app.protocol import EchoHttpToolsProtocol
+from app.server.protocol import EchoHttpToolsProtocol
 
 
 class NoWireCaptureProtocol(EchoHttpToolsProtocol):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The options of the README's first command after ``--port``; tests/test_readme.py keeps them equal.
-DOCUMENTED_OPTIONS = ("--http", "app.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log")
+DOCUMENTED_OPTIONS = ("--http", "app.server.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log")
 START_TIMEOUT_S = 15.0
 FORBIDDEN_LOG_WORDS = ("ERROR", "Traceback")
 

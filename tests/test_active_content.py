@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.active_content import is_active_content_type
+from app.controls.active_content import is_active_content_type
 
 
 @pytest.mark.parametrize(

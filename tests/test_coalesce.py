@@ -10,8 +10,8 @@ from starlette.types import Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from app.coalesce import HOLD_MAX_BYTES, CoalescingWriter
-from app.protocol import EchoHttpToolsProtocol
+from app.server.coalesce import HOLD_MAX_BYTES, CoalescingWriter
+from app.server.protocol import EchoHttpToolsProtocol
 from tests.fake_transport import FakeTransport
 
 HEAD = b"HTTP/1.1 200 OK\r\n\r\n"

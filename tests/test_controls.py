@@ -8,9 +8,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from app.controls import Controls, applied_field, parse_controls
+from app.controls.parse import Controls, applied_field, parse_controls
+from app.controls.sequences import StatusSequences
 from app.errors import InvalidControl
-from app.sequences import StatusSequences
 from app.settings import Settings
 from tests.conftest import ClientFactory
 

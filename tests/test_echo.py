@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.body import Body
-from app.echo import RequestFacts, canonical_name, cookie_pairs, dump_json, json_echo, text_echo
+from app.echo.body import Body
+from app.echo.render import RequestFacts, canonical_name, cookie_pairs, dump_json, json_echo, text_echo
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_dump_json_writes_integers_beyond_64_bits() -> None:
 
 
 def test_transfer_encoding_overrides_content_length() -> None:
-    from app.head import scan_head
+    from app.echo.head import scan_head
 
     head = scan_head([(b"content-length", b"11000000"), (b"transfer-encoding", b"chunked")])
     assert head.content_length is None

@@ -345,7 +345,8 @@ async def test_reserved_prefix_never_redirects(client: httpx.AsyncClient, path: 
 
 
 def test_long_accept_values_and_field_names_are_not_cached() -> None:
-    from app import echo, negotiation
+    from app.controls import negotiation
+    from app.echo import render as echo
 
     accept_cache = negotiation._cached_format_from_accept.cache_info().currsize
     name_cache = echo._cached_title_case.cache_info().currsize

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from app.forms import decode_pairs, parse_form
+from app.echo.forms import decode_pairs, parse_form
 
 BOUNDARY = "b0undary"
 
@@ -141,13 +141,13 @@ async def test_malformed_form_through_the_app_is_not_a_500(client: httpx.AsyncCl
     ],
 )
 def test_filename_is_kept_as_sent(disposition: bytes, filename: bytes) -> None:
-    from app.forms import filename_as_sent
+    from app.echo.forms import filename_as_sent
 
     assert filename_as_sent(disposition) == filename
 
 
 def test_too_many_urlencoded_fields_are_reported_not_parsed() -> None:
-    from app.forms import MAX_FORM_FIELDS
+    from app.echo.forms import MAX_FORM_FIELDS
 
     form, error = parse_form("application/x-www-form-urlencoded", {}, b"a&" * (MAX_FORM_FIELDS + 1))
     assert form is None
@@ -159,7 +159,7 @@ def test_too_many_urlencoded_fields_are_reported_not_parsed() -> None:
 
 
 def test_too_many_multipart_parts_are_reported_not_parsed() -> None:
-    from app.forms import MAX_FORM_FIELDS
+    from app.echo.forms import MAX_FORM_FIELDS
 
     content = multipart(*(field_part("f", b"v") for _ in range(MAX_FORM_FIELDS + 1)))
     form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, content)
@@ -185,7 +185,7 @@ def test_malformed_multipart_writes_nothing_to_the_server_log() -> None:
     # In a fresh interpreter, as the server runs: pytest's own log handlers would hide Python's bare
     # last-resort output here. The reason belongs in form_error, not in a stray log line per request.
     script = (
-        "from app.forms import parse_form; "
+        "from app.echo.forms import parse_form; "
         "print(parse_form('multipart/form-data', {'boundary': 'XX'}, bytes([255, 254, 0]) + b'garbage')[1])"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)

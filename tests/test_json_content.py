@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.json_content import MAX_JSON_DEPTH, is_json_media_type, parse_json
+from app.echo.json_content import MAX_JSON_DEPTH, is_json_media_type, parse_json
 
 
 @pytest.mark.parametrize(

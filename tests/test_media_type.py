@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.media_type import is_media_type
+from app.controls.media_type import is_media_type
 
 # The grammar as a regular expression, with possessive quantifiers so the oracle itself cannot backtrack.
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]++"

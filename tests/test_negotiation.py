@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.controls.negotiation import format_from_accept, format_from_control
 from app.errors import InvalidControl
-from app.negotiation import format_from_accept, format_from_control
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from app.access_log import AccessLog, escape
-from app.cors import Cors
 from app.main import create_app
-from app.observe import ObserveMiddleware
+from app.ops.access_log import AccessLog, escape
+from app.ops.cors import Cors
+from app.ops.observe import ObserveMiddleware
 from app.settings import Settings
 from tests.conftest import BASE_URL
 
@@ -263,7 +263,7 @@ async def test_line_writer_batches_lines_within_one_loop_turn() -> None:
     import asyncio
     import os
 
-    from app.access_log import LineWriter
+    from app.ops.access_log import LineWriter
 
     read_fd, write_fd = os.pipe()
     try:
@@ -286,7 +286,7 @@ async def test_line_writer_batches_lines_within_one_loop_turn() -> None:
 def test_line_writer_writes_at_once_outside_a_loop() -> None:
     import os
 
-    from app.access_log import LineWriter
+    from app.ops.access_log import LineWriter
 
     read_fd, write_fd = os.pipe()
     try:

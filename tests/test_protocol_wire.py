@@ -9,8 +9,8 @@ from starlette.types import Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from app.protocol import EchoHttpToolsProtocol
-from app.wire import WIRE_EXTENSION, WireFacts
+from app.server.protocol import EchoHttpToolsProtocol
+from app.server.wire import WIRE_EXTENSION, WireFacts
 from tests.fake_transport import FakeTransport
 
 # (bytes before the head, head, content): an empty line before a request line is not part of its head.

@@ -31,11 +31,11 @@ def test_test_command_installs_dev_requirements_and_runs_pytest() -> None:
 
 def test_dockerfile_sets_the_documented_options() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "UVICORN_HTTP=app.protocol:EchoHttpToolsProtocol" in dockerfile
+    assert "UVICORN_HTTP=app.server.protocol:EchoHttpToolsProtocol" in dockerfile
     assert "UVICORN_PROXY_HEADERS=false" in dockerfile
     assert "UVICORN_ACCESS_LOG=false" in dockerfile
     assert DOCUMENTED_OPTIONS == (
-        "--http", "app.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log"
+        "--http", "app.server.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log"
     )  # fmt: skip
 
 
@@ -59,7 +59,7 @@ def test_every_setting_is_in_the_configuration_table() -> None:
 
 
 def test_every_control_is_in_the_controls_table() -> None:
-    from app.controls import NAMES
+    from app.controls.parse import NAMES
 
     table = section("Response controls")
     documented = re.findall(r"^\| `(\w+)` \| `echo_\1`", table, re.MULTILINE)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from app.echo.responses import JOIN_MAX_BYTES, send_parts
 from app.main import create_app
-from app.responses import JOIN_MAX_BYTES, send_parts
 from app.settings import Settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.wire import HeadSplitter, WireFacts, names_as_sent
+from app.server.wire import HeadSplitter, WireFacts, names_as_sent
 
 GET = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
 POST_LENGTH = b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"

@@ -77,7 +77,7 @@ async def test_the_hot_path_runs_compiled_and_the_rest_as_source(
         "import importlib, sys; names = sys.argv[1:]; "
         "print(*(importlib.import_module('app.' + name).__file__ for name in names))"
     )
-    names = [*COMPILED_MODULES, "main", "protocol"]
+    names = [*COMPILED_MODULES, "main", "server.protocol"]
     files = (await podman.run("exec", container.name, "python", "-c", probe, *names)).stdout.split()
     assert len(files) == len(names), files
     for name, file in zip(names, files, strict=True):

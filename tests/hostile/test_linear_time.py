@@ -12,13 +12,13 @@ from collections.abc import Callable
 
 import pytest
 
-from app.access_log import escape
-from app.controls import parse_controls
+from app.controls.media_type import is_media_type
+from app.controls.negotiation import format_from_accept
+from app.controls.parse import parse_controls
+from app.echo.forms import filename_as_sent
 from app.errors import InvalidControl
-from app.forms import filename_as_sent
-from app.media_type import is_media_type
-from app.negotiation import format_from_accept
-from app.observe import RequestIds
+from app.ops.access_log import escape
+from app.ops.observe import RequestIds
 from app.settings import Settings
 from tests.conftest import ClientFactory
 

@@ -1,13 +1,13 @@
 """HTTP/2 against real servers: h2c with prior knowledge, h2 over TLS (ALPN), HTTP/1.1 over TLS on the same port.
 
-The servers run ``--http app.http2:EchoAutoZttpProtocol`` (uvicorn 0.54's zttp dispatcher with a mended HTTP/2
+The servers run ``--http app.server.http2:EchoAutoZttpProtocol`` (uvicorn 0.54's zttp dispatcher with a mended HTTP/2
 stream handler; zttp 0.0.35). The TLS one gets its certificate from ``trustme`` through ``UVICORN_SSL_CERTFILE`` /
 ``UVICORN_SSL_KEYFILE``, the way the image is configured.
 
 uvicorn's own HTTP/2 handler (``--http zttp --http2``) ignores zttp's ``Request.end_stream``, so a request whose
 HEADERS frame ends the stream (a GET, a HEAD: no DATA frame at all) never completes ``receive()`` and gets no answer,
-whatever the client (curl, nghttp, httpx) and over h2c or TLS. ``app.http2`` ends the content there; one test keeps
-the stock behaviour visible and fails once uvicorn fixes it.
+whatever the client (curl, nghttp, httpx) and over h2c or TLS. ``app.server.http2`` ends the content there; one test
+keeps the stock behaviour visible and fails once uvicorn fixes it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from tests.servers import ROOT, RunningServer, ServerPool
 
 pytestmark = pytest.mark.server
 
-HTTP2_OPTIONS = ("--http", "app.http2:EchoAutoZttpProtocol")
+HTTP2_OPTIONS = ("--http", "app.server.http2:EchoAutoZttpProtocol")
 STOCK_HTTP2_OPTIONS = ("--http", "zttp", "--http2")
 #: How long a request that gets no answer is given before the test calls it hung.
 HANG_TIMEOUT_S = 2.0
@@ -160,7 +160,7 @@ def test_h2c_same_port_still_serves_http11(h2c_server: RunningServer) -> None:
     assert response.json()["http_version"] == "1.1"
 
 
-# --- bodyless requests: HEADERS with END_STREAM, mended by app.http2 ----------------------------------------------
+# --- bodyless requests: HEADERS with END_STREAM, mended by app.server.http2 -------------------------------------
 
 
 @needs_curl
@@ -202,14 +202,14 @@ def test_h2_over_tls_get_with_httpx_is_echoed(tls_server: RunningServer, tls_fil
 
 @pytest.fixture
 def stock_h2c_server(server_pool: ServerPool) -> Iterator[RunningServer]:
-    """uvicorn's own ``--http zttp --http2``, kept to show why ``app.http2`` exists."""
+    """uvicorn's own ``--http zttp --http2``, kept to show why ``app.server.http2`` exists."""
     running = server_pool.get(STOCK_HTTP2_OPTIONS)
     with running.clean_log():
         yield running
 
 
 def test_stock_uvicorn_http2_still_hangs_on_a_bodyless_get(stock_h2c_server: RunningServer) -> None:
-    """When this fails, uvicorn has fixed its HTTP/2 handler and ``app.http2`` can go."""
+    """When this fails, uvicorn has fixed its HTTP/2 handler and ``app.server.http2`` can go."""
     with (
         httpx.Client(http1=False, http2=True, timeout=HANG_TIMEOUT_S) as client,
         pytest.raises(httpx.ReadTimeout),

@@ -27,7 +27,7 @@ class ProtocolRow:
 
 
 ROWS = {
-    "default": ProtocolRow((), 501, "/p?q=1", 200, 501, 400),  # app.protocol:EchoHttpToolsProtocol
+    "default": ProtocolRow((), 501, "/p?q=1", 200, 501, 400),  # app.server.protocol:EchoHttpToolsProtocol
     "httptools": ProtocolRow(("--http", "httptools"), 400, "/p?q=1", 200, 400, 400),
     "h11": ProtocolRow(("--http", "h11"), 200, "http://example.test/p?q=1", 200, 501, 200),
     "zttp": ProtocolRow(("--http", "zttp"), 200, "http://example.test/p?q=1", 400, 501, 200),

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.active_content import is_active_content_type, media_type_essence
+from app.controls.active_content import is_active_content_type, media_type_essence
+from app.controls.media_type import is_media_type
+from app.controls.negotiation import EchoFormat, format_from_control
 from app.errors import InvalidControl
-from app.media_type import is_media_type
-from app.negotiation import EchoFormat, format_from_control
 
 QUERY_PREFIX = "echo_"
 FIELD_PREFIX = b"x-echo-"

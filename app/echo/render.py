@@ -16,12 +16,12 @@ import orjson
 from python_multipart.multipart import parse_options_header
 from starlette.types import Scope
 
-from app.body import Body
-from app.clock import Rfc3339Clock
-from app.forms import decode_pairs, group_pairs, parse_form
-from app.head import parse_content_length
-from app.json_content import is_json_media_type, parse_json
-from app.wire import WireFacts, names_as_sent, wire_of
+from app.echo.body import Body
+from app.echo.forms import decode_pairs, group_pairs, parse_form
+from app.echo.head import parse_content_length
+from app.echo.json_content import is_json_media_type, parse_json
+from app.ops.clock import Rfc3339Clock
+from app.server.wire import WireFacts, names_as_sent, wire_of
 
 Field = tuple[bytes, bytes]
 

@@ -11,7 +11,7 @@ import re
 
 from starlette.types import Send
 
-from app.responses import SAFETY_RAW
+from app.echo.responses import SAFETY_RAW
 
 RawField = tuple[bytes, bytes]
 EXPOSED = (b"access-control-expose-headers", b"X-Request-Id, X-Echo-Applied")

@@ -11,7 +11,7 @@ import asyncio
 
 from starlette.types import Receive, Scope, Send
 
-from app.metrics import Metrics
+from app.ops.metrics import Metrics
 
 GOING_AWAY = 1001
 

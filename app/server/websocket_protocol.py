@@ -18,7 +18,7 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Response
 
-from app.responses import SAFETY_FIELDS
+from app.echo.responses import SAFETY_FIELDS
 
 SWITCHING_PROTOCOLS = 101
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from app.access_log import LogSink
-from app.echo import RequestFacts, body_document
+from app.echo.render import RequestFacts, body_document
+from app.ops.access_log import LogSink
 
 REDACTED = "[redacted]"
 

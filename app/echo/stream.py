@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from starlette.types import Receive, Send
 
-from app.active_content import is_active_content_type
+from app.controls.active_content import is_active_content_type
+from app.echo.responses import NO_CONTENT_STATUSES, SAFETY_RAW, RawFields
 from app.errors import EchoError
-from app.responses import NO_CONTENT_STATUSES, SAFETY_RAW, RawFields
 
 OCTET_STREAM = b"application/octet-stream"
 

@@ -2,7 +2,7 @@
 
 ``HeadSplitter`` cuts one connection's byte stream into request heads, skipping each body by its framing
 (RFC 9112 §6: ``Content-Length``, or chunked coding to its last chunk and trailer section), so pipelined
-and kept-alive requests each get their own head. The protocol (``app.protocol``) feeds it each chunk
+and kept-alive requests each get their own head. The protocol (``app.server.protocol``) feeds it each chunk
 right after the parser, with the framing the parser found for each head, except a chunk that is exactly
 one whole request (the common case), whose head is the start of the chunk. It hands each request a
 ``WireFacts`` in the ASGI scope's ``extensions`` under ``WIRE_EXTENSION``. Malformed framing needs no

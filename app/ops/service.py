@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.echo import dump_json
-from app.metrics import Metrics
-from app.responses import SAFETY_FIELDS
+from app.echo.render import dump_json
+from app.echo.responses import SAFETY_FIELDS
+from app.ops.metrics import Metrics
 from app.settings import Settings
 
 

@@ -16,13 +16,13 @@ from collections.abc import Awaitable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.access_log import AccessLog
-from app.cors import Cors
+from app.echo.head import HEAD_KEY, has_no_content, scan_head
+from app.echo.responses import SAFETY_RAW
 from app.errors import EchoError, error_response
-from app.head import HEAD_KEY, has_no_content, scan_head
-from app.metrics import Metrics
-from app.responses import SAFETY_RAW
-from app.wire import wire_of
+from app.ops.access_log import AccessLog
+from app.ops.cors import Cors
+from app.ops.metrics import Metrics
+from app.server.wire import wire_of
 
 #: Scope key under which the endpoint finds the request id, ASCII bytes (an ASGI scope extension of ours).
 REQUEST_ID_KEY = "asgi_echo.request_id"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.types import Scope
 
-from app.controls import FIELD_PREFIX
+from app.controls.parse import FIELD_PREFIX
 
 #: Scope key of the request's ``HeadFacts`` (an ASGI scope extension of ours).
 HEAD_KEY = "asgi_echo.head"

@@ -10,19 +10,19 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 
-from app.body import Body, InflightBudget, read_body
-from app.controls import Controls, applied_field, may_hold_controls, parse_controls
-from app.echo import RequestFacts, json_echo, request_target, text_echo
-from app.echo_log import EchoLog
+from app.controls.negotiation import format_from_accept
+from app.controls.parse import Controls, applied_field, may_hold_controls, parse_controls
+from app.controls.sequences import StatusSequences
+from app.echo.body import Body, InflightBudget, read_body
+from app.echo.head import HeadFacts, has_no_content, head_of
+from app.echo.render import RequestFacts, json_echo, request_target, text_echo
+from app.echo.responses import JOIN_MAX_BYTES, RawFields, response_start, send_parts
+from app.echo.stream import stream_content_type, stream_echo
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
-from app.head import HeadFacts, has_no_content, head_of
-from app.negotiation import format_from_accept
-from app.observe import REQUEST_ID_KEY
-from app.responses import JOIN_MAX_BYTES, RawFields, response_start, send_parts
-from app.sequences import StatusSequences
+from app.ops.echo_log import EchoLog
+from app.ops.observe import REQUEST_ID_KEY
+from app.server.wire import wire_of
 from app.settings import Settings
-from app.stream import stream_content_type, stream_echo
-from app.wire import wire_of
 
 TEXT_TYPE = b"text/plain; charset=utf-8"
 JSON_TYPE = b"application/json"
@@ -127,7 +127,7 @@ class EchoEndpoint:
         await send_parts(send, status, content_type, parts, head_only=head_only, fields=content_fields)
 
     async def _stream(self, receive: Receive, send: Send, controls: Controls, head: HeadFacts, head_only: bool) -> None:
-        """``echo_mode=stream``: the content sent back as it arrives (``app.stream``), after any delay."""
+        """``echo_mode=stream``: the content sent back as it arrives (``app.echo.stream``), after any delay."""
         status, _, fields = self._applied(controls)
         await asyncio.sleep(controls.delay_ms / 1000)
         await stream_echo(

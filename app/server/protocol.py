@@ -1,0 +1,527 @@
+"""uvicorn's httptools protocol with the limits an echo server pointed at by everything needs.
+
+Selected with ``uvicorn --http app.server.protocol:EchoHttpToolsProtocol`` (the documented command and the
+image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirements.txt; the tests in
+``tests/hostile`` guard every behaviour below). What it adds, all in the default configuration:
+
+- a request head over ``ECHO_MAX_HEADER_BYTES`` gets 431 and a target over ``ECHO_MAX_TARGET_BYTES``
+  414 (RFC 9110 §15.5.15, §15.5.20 / RFC 6585 §5), checked as bytes arrive so a flood is never buffered;
+- a head not complete within ``ECHO_HEADER_TIMEOUT_S`` of its first byte (or of the connection) and a
+  body making no progress for ``ECHO_BODY_TIMEOUT_S`` get 408 (RFC 9110 §15.5.9);
+- an HTTP version other than 1.0 and 1.1 gets 505 (RFC 9110 §15.6.6), a transfer coding other than
+  chunked 501 (RFC 9112 §6.1), a method token the parser does not know 501 (RFC 9110 §9.1), and a
+  1.1 request without exactly one Host 400 (RFC 9112 §3.2);
+- CONNECT gets 501 whatever its target (llhttp stops parsing after it); a target in no form of RFC 9112 §3.2,
+  user information in a target and ``*`` for a method other than OPTIONS get 400 (uvicorn alone says "User
+  callback error" or echoes); an absolute-form target without a path has the path ``/`` (``*`` for OPTIONS);
+- a request refused in its content while earlier pipelined ones are answered waits for their answers;
+- every refusal is a short plain message with the safety fields and ``Connection: close``, and the
+  connection is closed: bytes after a refused request are never answered as a new request;
+- a response's head goes out in one write with its content's first part when the app sends both in one
+  step, as the echo does (``app.server.coalesce``);
+- each request's head exactly as received, with connection and body-timing facts, handed to the app
+  as the ``asgi_echo.wire`` scope extension (``app.server.wire``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from asyncio import TimerHandle
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, ClassVar, NoReturn
+
+import httptools
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+
+from app.echo.responses import SAFETY_RAW
+from app.errors import CONNECT_NOT_ECHOED
+from app.server.coalesce import CoalescingWriter
+from app.server.websocket_protocol import SafeRefusalWebSocketProtocol
+from app.server.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
+from app.settings import Settings
+
+LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
+_TOKEN_SP = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
+_AUTHORITY_END = re.compile(rb"[/?#]")  # what ends the authority of an absolute URI (RFC 3986 §3.2)
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolLimits:
+    """The head and time limits the protocol enforces (bytes and seconds)."""
+
+    max_header_bytes: int
+    max_target_bytes: int
+    header_timeout_s: float
+    body_timeout_s: float
+
+
+@functools.cache
+def protocol_limits() -> ProtocolLimits:
+    """The limits from the environment, read once per process (uvicorn builds the protocol, not us)."""
+    settings = Settings.from_environ()
+    return ProtocolLimits(
+        settings.max_header_bytes, settings.max_target_bytes, settings.header_timeout_s, settings.body_timeout_s
+    )
+
+
+class _Refused(Exception):
+    """Raised inside a parser callback to stop parsing; the status and message wait on the protocol."""
+
+
+class EchoHttpToolsProtocol(HttpToolsProtocol):
+    """``HttpToolsProtocol`` plus head limits, head and body timeouts, and plain refusals (see module)."""
+
+    #: Keep each raw head and the wire facts (``app.server.wire``). Off only in the benchmark, to measure what
+    #: the capture costs; the trailer bound then goes with it.
+    keep_wire: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        if self.ws_protocol_class is WebSocketsSansIOProtocol:  # uvicorn's default: refusals get our safety fields
+            self.ws_protocol_class = SafeRefusalWebSocketProtocol
+        self.limits = protocol_limits()
+        self._head_done = False
+        self._raw_head_bytes = 0  # every byte received while the head is incomplete
+        self._head_bytes = 0  # the head as the parser reported it: target and field lines
+        self._refusal: tuple[int, str] | None = None
+        self._deferred_refusal: tuple[int, str] | None = None
+        self._between_messages = True  # no byte of the next request parsed yet
+        self._completed_in_chunk = 0  # requests completed while parsing the current chunk
+        self._eof = False  # the client half-closed its sending side
+        self._lingering: TimerHandle | None = None  # set while discarding input after a refusal
+        self._heads = HeadSplitter()
+        self._requests_seen = 0
+        self._now = 0.0  # loop time of the chunk being parsed
+        self._read: bytes | None = None  # while capturing: the chunk being parsed, b"" once a head completed in it
+        # The first request of a chunk that starts with it, while the chunk may be just that request: its head
+        # is cut from the chunk when asked for, and the splitter need not see the chunk (see data_received).
+        self._first: WireFacts | None = None
+        self._first_length = 0  # its Content-Length (it is not chunked)
+        self._wire: WireFacts | None = None
+        self._awaiting_head: deque[WireFacts] = deque()  # parsed requests whose raw head is not cut out yet
+        self._names: list[bytes] = []  # field names of the current head as sent
+        self._content_length = 0
+        self._chunked = False
+        self._tls: dict[str, Any] | None = None
+        self._writer: CoalescingWriter | None = None  # what each response cycle writes through
+        self._head_timer: TimerHandle | None = None
+        self._body_timer: TimerHandle | None = None
+        self._body_progress_at = 0.0
+        self._hosts = 0  # Host fields in the current head
+        self._other_coding = False  # a transfer coding other than chunked in the current head
+
+    # Connection ------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._tls = tls_facts(transport)
+        self._writer = CoalescingWriter(transport, self.loop)
+        self._arm_head_timer()
+
+    def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
+        """The client sent FIN: keep writing when a complete request is still being answered.
+
+        A client may half-close after its request and still read the response (RFC 9112 §9.6);
+        asyncio closes the transport when this returns a false value.
+        """
+        self._eof = True
+        self._flush()  # asyncio may close the transport on return: what the app wrote goes out first
+        if self._lingering is not None:
+            return None  # refused and answered: the client is done too, close now
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and not cycle.more_body:
+            return True
+        return None
+
+    def data_received(self, data: bytes) -> None:
+        if self._deferred_refusal is not None or self._lingering is not None:
+            return  # refused: nothing after the bad bytes is parsed
+        if not self._head_done:
+            self._raw_head_bytes += len(data)
+        starts_message = self._between_messages
+        self._completed_in_chunk = 0
+        self._now = self.loop.time()
+        self._unset_keepalive_if_required()
+        if self.keep_wire:
+            self._read = data
+        try:
+            self._parse(data)
+        except httptools.HttpParserUpgrade:  # a WebSocket handshake this server takes
+            if self._read is not None:
+                self._split(data)
+            self.handle_websocket_upgrade()
+            return
+        except httptools.HttpParserError as exc:
+            if self._read is not None:
+                self._split(data)  # requests completed before the refused one in this read need their heads
+            # Only a chunk that starts the refused request is known to begin with its method.
+            first_in_chunk = starts_message and self._completed_in_chunk == 0
+            self.refuse(*(self._refusal or _classify(exc, data if first_in_chunk else b"")))
+            return
+        if self._read is not None:
+            first = self._first
+            if first is not None and self._completed_in_chunk == 1 and self._between_messages:
+                # The chunk was that one whole request, so the splitter, idle before it, stays idle.
+                self._first = None
+                if self._first_length:
+                    first.raw_head = first.raw_head  # cut now: the facts need not keep the content alive
+            else:
+                self._split(data)
+        if not self._head_done:
+            if self._raw_head_bytes > self.limits.max_header_bytes:
+                self.refuse(431, self._head_too_large())
+            elif self._head_timer is None and not self._between_messages:
+                self._arm_head_timer()  # armed only for a head that spans reads: most arrive whole
+        elif self._heads.trailer_bytes > self.limits.max_header_bytes:
+            # Trailer fields are buffered by the parser like the head: the same bound applies.
+            self.refuse(431, self._head_too_large())
+        elif self._head_done and self._body_timer is None and self._awaiting_body():
+            self._body_progress_at = self.loop.time()
+            self._body_timer = self.loop.call_later(self.limits.body_timeout_s, self._body_timeout)
+
+    def _parse(self, data: bytes) -> None:
+        """Feed ``data`` to the parser; raises ``HttpParserUpgrade`` only for a WebSocket handshake taken.
+
+        A server may ignore ``Upgrade`` (RFC 9110 §7.8), and this one ignores every protocol but WebSocket
+        (``h2c`` included). llhttp stops at the end of the head of any request with ``Upgrade`` and skips its
+        content, so the request continues on a new parser: its content is read by its own framing (RFC 9112
+        §6.3), and the bytes after it are parsed as the next requests, answered in order.
+        """
+        while True:
+            try:
+                self.parser.feed_data(data)
+                return
+            except httptools.HttpParserUpgrade as upgrade:
+                if self._should_upgrade():
+                    raise
+                data = data[upgrade.args[0] :]
+                self.parser = self._parser_after_ignored_upgrade()
+
+    def _parser_after_ignored_upgrade(self) -> httptools.HttpRequestParser:
+        if not self._content_length and not self._chunked:
+            return httptools.HttpRequestParser(self)
+        callbacks = _AfterIgnoredUpgrade(self)
+        framing = b"Transfer-Encoding: chunked" if self._chunked else b"Content-Length: %d" % self._content_length
+        parser = httptools.HttpRequestParser(callbacks)
+        parser.feed_data(b"POST / HTTP/1.1\r\n" + framing + b"\r\n\r\n")
+        callbacks.primed = True
+        return parser
+
+    # Parser callbacks --------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._between_messages = False
+        self._head_done = False
+        self._head_bytes = 0
+        self._raw_head_bytes = 0
+        self._hosts = 0
+        self._other_coding = False
+        self._names = []
+        self._content_length = 0
+        self._chunked = False
+
+    def on_url(self, url: bytes) -> None:
+        self._head_bytes += len(url)
+        if self._head_bytes > self.limits.max_target_bytes:
+            self._stop(414, f"URI Too Long: the request target exceeds {self.limits.max_target_bytes} bytes "
+                            "(ECHO_MAX_TARGET_BYTES)")  # fmt: skip
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # uvicorn 0.54's on_header (lowercase the name, note Expect: 100-continue, keep the pair) with our
+        # checks folded in, so the hot path walks each field once.
+        if self._head_done:
+            return  # a chunked body's trailer field: not part of the header section the app echoes
+        self._head_bytes += len(name) + len(value) + 4  # name, ": ", value, CRLF
+        if self._head_bytes > self.limits.max_header_bytes:
+            self._stop(431, self._head_too_large())
+        self._names.append(name)
+        name = name.lower()
+        if name == b"host":
+            self._hosts += 1
+        elif name == b"content-length":
+            self._content_length = int(value) if value.isdigit() else 0  # the parser refuses other values
+        elif name == b"transfer-encoding":
+            self._chunked = True
+            self._other_coding |= any(coding.strip().lower() != b"chunked" for coding in value.split(b","))
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._head_done = True
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        version = self.parser.get_http_version()
+        if version not in ("1.0", "1.1"):
+            self._stop(505, f"HTTP Version Not Supported: HTTP/{version} (this server speaks HTTP/1.0 and 1.1)")
+        if self._other_coding:
+            self._stop(501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)")
+        if version == "1.1" and self._hosts != 1:
+            self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {self._hosts}")
+        method = self.parser.get_method()
+        if method == b"CONNECT":
+            # Refused here, whatever its target: llhttp treats CONNECT as an upgrade and stops parsing the
+            # connection's bytes after its head, so answering it and reading on would fall out of step.
+            self._stop(501, CONNECT_NOT_ECHOED)
+        if self.url[:1] != b"/":  # not origin-form: rare, so checked only here
+            self._accept_other_target_form(method)
+        read = self._read
+        if read is not None:  # capturing
+            self._requests_seen += 1
+            previous = self.cycle
+            # The first head completed in a chunk that starts a request starts the chunk (no search yet).
+            whole = bool(read) and not self._chunked and self._heads.idle
+            self._read = b""
+            # Positional: half the cost of keywords on this per-request path.
+            self._wire = wire = WireFacts(
+                read if whole else b"", self._names, self._requests_seen,
+                previous is not None and not previous.response_complete, self._now, self._tls,
+            )  # fmt: skip
+            if whole:
+                self._first, self._first_length = wire, self._content_length
+            else:  # cut out of the stream once the parser is through this chunk
+                self._awaiting_head.append(wire)
+                self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
+            # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
+            self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
+        super().on_headers_complete()
+        # The cycle just built (or, after an upgrade, the last one) writes through the connection's writer; it
+        # only writes, closes and asks is_closing. uvicorn builds the cycle itself, so it is set here.
+        if self.cycle is not None:
+            self.cycle.transport = self._writer  # type: ignore[assignment]
+
+    def _accept_other_target_form(self, method: bytes) -> None:
+        # uvicorn takes the path and query of what httptools parses, and fails with a callback error (a
+        # 400 that says nothing) when there is no path or the target does not parse. RFC 9112 §3.2.
+        if self.url == b"*":
+            if method != b"OPTIONS":
+                self._stop(400, "Bad Request: the target * is only for OPTIONS (RFC 9112 §3.2.4)")
+            return
+        try:
+            parsed = httptools.parse_url(self.url)
+        except httptools.HttpParserInvalidURLError:
+            parsed = None
+        if parsed is None or parsed.schema is None:  # neither origin-form (no "/") nor absolute-form
+            self._stop(400, "Bad Request: the request target is none of origin-form, absolute-form, "
+                            "authority-form (for CONNECT) or * (RFC 9112 §3.2)")  # fmt: skip
+        if b"@" in _AUTHORITY_END.split(self.url.partition(b"//")[2], 1)[0]:
+            self._stop(400, "Bad Request: user information in the request target (RFC 9110 §4.2.4)")
+        if parsed.path is None:  # absolute-form with an empty path, such as http://example.test
+            if method == b"OPTIONS" and b"?" not in self.url:
+                self.url = b"*"  # the server itself, as a proxy would forward it (RFC 9112 §3.2.4)
+            else:
+                self.url = b"/?" + parsed.query if parsed.query is not None else b"/"  # RFC 9110 §4.2.3
+
+    def _split(self, data: bytes) -> None:
+        # After the parser, so each head comes with the framing the parser found for it; the tasks of the
+        # requests parsed from this chunk have not run yet, so they see their raw heads.
+        first = self._first
+        if first is not None:  # the chunk starts with its head, ahead of all queued while parsing the chunk
+            self._first = None
+            self._awaiting_head.appendleft(first)
+            self._heads.framings.appendleft((self._first_length, False))
+        heads = self._heads
+        heads.feed(data)
+        while heads.heads and self._awaiting_head:
+            self._awaiting_head.popleft().raw_head = heads.heads.popleft()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_progress_at = self._now
+        wire = self._wire
+        if wire is not None:
+            wire.count_content(len(body), self._now)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if (self._content_length or self._chunked) and self.parser.should_upgrade():
+            return  # llhttp skipped the content of a request with Upgrade: it is still to be read (see _parse)
+        self._between_messages = True
+        self._completed_in_chunk += 1
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+        super().on_message_complete()
+
+    # Refusals and timers -----------------------------------------------------------------------
+
+    def on_response_complete(self) -> None:
+        self._flush()  # nothing of a complete response stays held: the connection may close next
+        if self._deferred_refusal is not None and not self.pipeline:
+            self.refuse(*self._deferred_refusal)
+            return
+        super().on_response_complete()
+        if self._eof and not self.pipeline and not self.transport.is_closing():
+            self.transport.close()  # half-closed and answered: nothing more can come
+
+    def refuse(self, status: int, message: str) -> None:
+        """Answer ``status`` with a plain ``message``, ``Connection: close``, and close the connection.
+
+        Bad bytes behind complete requests still being answered wait until those answers are sent.
+        When the refused request's app is already running it is told the client is gone (it sees
+        ``http.disconnect``); when its response has started, the connection is only closed.
+        """
+        self._cancel_timers()
+        self._flush()  # bytes already written by the app go out before the refusal or the close
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and any(queued is cycle for queued, _ in self.pipeline):
+            # Refused in its content while it waits behind earlier requests still being answered, and answers
+            # go out in request order (RFC 9112 §9.3.2): it is dropped, and the refusal waits for them.
+            self.pipeline = deque(entry for entry in self.pipeline if entry[0] is not cycle)
+            cycle.disconnected = True
+            self._deferred_refusal = (status, message)
+            return
+        if cycle is not None and not cycle.response_complete and not cycle.more_body and not cycle.disconnected:
+            self._deferred_refusal = (status, message)
+            return
+        self._deferred_refusal = None
+        answered = cycle is not None and cycle.response_started and not cycle.response_complete
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+        if not answered and not self.transport.is_closing():
+            content = f"{status} {message}\n".encode()
+            fields = [
+                *self.server_state.default_headers,
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(content)).encode("ascii")),
+                *SAFETY_RAW,
+                (b"connection", b"close"),
+            ]
+            lines = b"".join(name + b": " + value + b"\r\n" for name, value in fields)
+            self.transport.write(STATUS_LINE[status] + lines + b"\r\n" + content)
+        self.logger.warning("Refused a request from %s: %d %s", _peer(self.client), status, message)
+        self._linger()
+
+    def _linger(self) -> None:
+        # Lingering close (RFC 9112 §9.6): closing while the client still sends would make the kernel
+        # answer with RST, which can destroy the response before the client reads it. Send FIN, discard
+        # what still arrives for a moment, then close.
+        if self.transport.is_closing() or not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self._lingering = self.loop.call_later(LINGER_S, self.transport.close)
+
+    def _flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def _stop(self, status: int, message: str) -> NoReturn:
+        self._refusal = (status, message)
+        raise _Refused(message)
+
+    def _head_too_large(self) -> str:
+        return (
+            f"Request Header Fields Too Large: the request head exceeds {self.limits.max_header_bytes} bytes "
+            "(ECHO_MAX_HEADER_BYTES)"
+        )
+
+    def _arm_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(self.limits.header_timeout_s, self._head_timeout)
+
+    def _head_timeout(self) -> None:
+        self._head_timer = None
+        if not self._head_done or self.cycle is None or self.cycle.response_complete:
+            self.refuse(408, f"Request Timeout: no complete request head within {self.limits.header_timeout_s:g} s "
+                             "(ECHO_HEADER_TIMEOUT_S)")  # fmt: skip
+
+    def _awaiting_body(self) -> bool:
+        cycle = self.cycle
+        return cycle is not None and cycle.more_body and not cycle.response_complete and not cycle.disconnected
+
+    def _body_timeout(self) -> None:
+        self._body_timer = None
+        if not self._awaiting_body():
+            return
+        idle_s = self.loop.time() - self._body_progress_at
+        if self.flow.read_paused or idle_s < self.limits.body_timeout_s:
+            # The app is not reading (flow control), or bytes came since: wait for the rest of the window.
+            remaining_s = max(self.limits.body_timeout_s - idle_s, 0.05)
+            self._body_timer = self.loop.call_later(remaining_s, self._body_timeout)
+            return
+        self.refuse(408, f"Request Timeout: the request content made no progress for {self.limits.body_timeout_s:g} s "
+                         "(ECHO_BODY_TIMEOUT_S)")  # fmt: skip
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._head_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._body_timer = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+
+class _AfterIgnoredUpgrade:
+    """Parser callbacks for the content of a request whose ``Upgrade`` was ignored, and for the requests after it.
+
+    The parser is primed with a head of the same framing, so that it reads the content; the callbacks of
+    that made-up head are dropped. Everything after it goes to the protocol.
+    """
+
+    def __init__(self, protocol: EchoHttpToolsProtocol) -> None:
+        self.protocol = protocol
+        self.primed = False
+
+    def on_message_begin(self) -> None:
+        if self.primed:
+            self.protocol.on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        if self.primed:
+            self.protocol.on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.primed:
+            self.protocol.on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if self.primed:
+            self.protocol.on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self.protocol.on_body(body)
+
+    def on_message_complete(self) -> None:
+        self.protocol.on_message_complete()
+
+
+def _classify(exc: httptools.HttpParserError, request_start: bytes) -> tuple[int, str]:
+    """Map a parser error to the status RFC 9110/9112 give it, with the parser's own words.
+
+    ``request_start`` is the received chunk when it starts the refused request, else empty.
+    """
+    reason = str(exc) or type(exc).__name__
+    if reason == "Invalid HTTP version":
+        return 505, "HTTP Version Not Supported: this server speaks HTTP/1.0 and 1.1"
+    if "Transfer-Encoding" in reason and "invalid" in reason:
+        return 501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)"
+    if isinstance(exc, httptools.HttpParserInvalidMethodError) and _TOKEN_SP.match(request_start):
+        method = request_start.split(b" ", 1)[0].decode("ascii")[:64]
+        return 501, (
+            f"Not Implemented: the method {method} is unknown to the default parser; run uvicorn with "
+            "--http h11 to echo any method token"
+        )
+    return 400, f"Bad Request: {reason}"
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else "-"

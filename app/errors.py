@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
-from app.echo.responses import SAFETY_FIELDS
+from app.server.refusal import CONNECT_NOT_ECHOED
 
 
 class EchoError(Exception):
@@ -35,9 +35,6 @@ class ContentTooLarge(EchoError):
         super().__init__(
             f"Content Too Large: the request content exceeds the limit of {max_body_bytes} bytes (ECHO_MAX_BODY_BYTES)"
         )
-
-
-CONNECT_NOT_ECHOED = "Not Implemented: CONNECT cannot be echoed, a 2xx answer would open a tunnel (RFC 9110 §9.3.6)"
 
 
 class ConnectNotEchoed(EchoError):
@@ -81,13 +78,11 @@ class InvalidControl(EchoError):
 
 
 def plain_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    """Build the one error shape: ``text/plain`` body ``message`` plus a newline, safety fields set.
+    """Build the one error shape: ``text/plain`` body ``message`` plus a newline.
 
     ``headers`` adds fields the status calls for, e.g. ``Allow`` on a 405 (RFC 9110 §15.5.6).
     """
-    return PlainTextResponse(
-        f"{status} {message}\n", status_code=status, headers={**(headers or {}), **dict(SAFETY_FIELDS)}
-    )
+    return PlainTextResponse(f"{status} {message}\n", status_code=status, headers=headers)
 
 
 def error_response(exc: Exception) -> Response:

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     sink = LineWriter() if log_sink is None else log_sink
     metrics = Metrics() if settings.metrics else None
     echo_log = EchoLog(settings.log_redact, sink) if settings.log_echo else None
-    echo = EchoEndpoint(settings, echo_log)
+    echo = EchoEndpoint(settings, echo_log.write if echo_log is not None else None)
     websocket_echo = WebSocketEcho(settings.ws_idle_timeout_s, metrics)
     app = EchoApplication(
         routes=[

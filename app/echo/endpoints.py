@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -14,13 +15,11 @@ from app.controls.negotiation import format_from_accept
 from app.controls.parse import Controls, applied_field, may_hold_controls, parse_controls
 from app.controls.sequences import StatusSequences
 from app.echo.body import Body, InflightBudget, read_body
-from app.echo.head import HeadFacts, has_no_content, head_of
+from app.echo.head import REQUEST_ID_KEY, HeadFacts, has_no_content, head_of
 from app.echo.render import RequestFacts, json_echo, request_target, text_echo
 from app.echo.responses import JOIN_MAX_BYTES, RawFields, response_start, send_parts
 from app.echo.stream import stream_content_type, stream_echo
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
-from app.ops.echo_log import EchoLog
-from app.ops.observe import REQUEST_ID_KEY
 from app.server.wire import wire_of
 from app.settings import Settings
 
@@ -32,6 +31,8 @@ VARY_ACCEPT = (b"vary", b"Accept")
 ECHO_FIELDS = (VARY_ACCEPT,)  # the echo's format depends on Accept (RFC 9110 §12.5.5)
 NO_CONTROLS = Controls()
 NO_CONTENT = Body((), 0)
+#: Writes the echo of one request to the log, with its request id (``app.ops.echo_log.EchoLog.write``).
+EchoLogWriter = Callable[[RequestFacts, str], None]
 
 
 class EchoEndpoint:
@@ -44,7 +45,7 @@ class EchoEndpoint:
         InvalidControl: an unknown or invalid ``echo_*`` / ``X-Echo-*`` control (400).
     """
 
-    def __init__(self, settings: Settings, echo_log: EchoLog | None = None) -> None:
+    def __init__(self, settings: Settings, echo_log: EchoLogWriter | None = None) -> None:
         self.settings = settings
         self.hostname = socket.gethostname()
         self.instance = settings.instance.as_document()
@@ -86,7 +87,7 @@ class EchoEndpoint:
                 return
             facts = RequestFacts.from_scope(scope, body, received_at_s)
             if self.echo_log is not None:
-                self.echo_log.write(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
+                self.echo_log(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
             await self._shaped_echo(send, facts, controls, accepted_format, method == "HEAD")
         finally:
             self.budget.release(body.size_bytes)

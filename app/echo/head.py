@@ -12,6 +12,8 @@ from app.controls.parse import FIELD_PREFIX
 
 #: Scope key of the request's ``HeadFacts`` (an ASGI scope extension of ours).
 HEAD_KEY = "asgi_echo.head"
+#: The scope key under which ``ObserveMiddleware`` leaves the request id (bytes) for the echo log.
+REQUEST_ID_KEY = "asgi_echo.request_id"
 
 
 # A plain class, not a dataclass: built per request, and mypyc compiles a written __init__ (a dataclass's stays

@@ -17,10 +17,10 @@ from python_multipart.multipart import parse_options_header
 from starlette.types import Scope
 
 from app.echo.body import Body
+from app.echo.clock import Rfc3339Clock
 from app.echo.forms import decode_pairs, group_pairs, parse_form
 from app.echo.head import parse_content_length
 from app.echo.json_content import is_json_media_type, parse_json
-from app.ops.clock import Rfc3339Clock
 from app.server.wire import WireFacts, names_as_sent, wire_of
 
 Field = tuple[bytes, bytes]

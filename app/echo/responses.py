@@ -6,15 +6,6 @@ from collections.abc import Sequence
 
 from starlette.types import Message, Send
 
-#: Fields on every response: echoes hold attacker-chosen bytes and often credentials, so browsers
-#: must not sniff them into HTML and caches must not keep them (RFC 9111 §5.2.2.5).
-SAFETY_FIELDS: tuple[tuple[str, str], ...] = (
-    ("x-content-type-options", "nosniff"),
-    ("cache-control", "no-store"),
-)
-SAFETY_RAW: tuple[tuple[bytes, bytes], ...] = tuple(
-    (name.encode("latin-1"), value.encode("latin-1")) for name, value in SAFETY_FIELDS
-)
 NO_CONTENT_STATUSES = frozenset({204, 304})
 #: Responses up to this size are joined and sent in one message; larger ones part by part, never copied.
 JOIN_MAX_BYTES = 64 * 1024
@@ -42,7 +33,7 @@ async def send_parts(
     §15.4.5). ``fields`` are added after the content fields and before the safety fields.
     """
     if status in NO_CONTENT_STATUSES:
-        await send({"type": "http.response.start", "status": status, "headers": [*fields, *SAFETY_RAW]})
+        await send({"type": "http.response.start", "status": status, "headers": list(fields)})
         await send({"type": "http.response.body", "body": b""})
         return
     length = sum(map(len, parts))
@@ -64,5 +55,5 @@ async def send_parts(
 def response_start(status: int, content_type: bytes, length: int, fields: RawFields) -> Message:
     """The start message of a response with ``Content-Length: length`` (bytes): the content fields, then
     ``fields``, then the safety fields. Positional: built per response."""
-    headers = [(b"content-type", content_type), (b"content-length", b"%d" % length), *fields, *SAFETY_RAW]
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % length), *fields]
     return {"type": "http.response.start", "status": status, "headers": headers}

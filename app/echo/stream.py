@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.types import Receive, Send
 
 from app.controls.active_content import is_active_content_type
-from app.echo.responses import NO_CONTENT_STATUSES, SAFETY_RAW, RawFields
+from app.echo.responses import NO_CONTENT_STATUSES, RawFields
 from app.errors import EchoError
 
 OCTET_STREAM = b"application/octet-stream"
@@ -59,7 +59,7 @@ async def stream_echo(
     if declared_length is not None and declared_length > max_stream_bytes:
         raise StreamTooLarge(max_stream_bytes)
     send_content = not head_only and status not in NO_CONTENT_STATUSES
-    headers = [(b"content-type", content_type), *fields, *SAFETY_RAW]
+    headers = [(b"content-type", content_type), *fields]
     if declared_length is not None and status not in NO_CONTENT_STATUSES:
         headers.insert(1, (b"content-length", str(declared_length).encode("ascii")))
     # Receive before the response starts: the first receive() is what makes the server send

@@ -8,18 +8,24 @@ closed with 1001 (going away, §7.4.1).
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from starlette.types import Receive, Scope, Send
 
-from app.ops.metrics import Metrics
-
 GOING_AWAY = 1001
+
+
+class SessionCounts(Protocol):
+    """What the echo counts of its sessions (``app.ops.metrics.Metrics`` has these)."""
+
+    websocket_connections: int
+    websocket_messages: dict[str, int]
 
 
 class WebSocketEcho:
     """A raw ASGI WebSocket endpoint: accept, then echo each message until disconnect or idle timeout."""
 
-    def __init__(self, idle_timeout_s: float, metrics: Metrics | None) -> None:
+    def __init__(self, idle_timeout_s: float, metrics: SessionCounts | None) -> None:
         self.idle_timeout_s = idle_timeout_s
         self.metrics = metrics
 

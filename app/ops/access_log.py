@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable
 
-from app.ops.clock import Rfc3339Clock
+from app.echo.clock import Rfc3339Clock
 from app.settings import LogFormat
 
 LogSink = Callable[[str], None]

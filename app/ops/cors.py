@@ -11,8 +11,6 @@ import re
 
 from starlette.types import Send
 
-from app.echo.responses import SAFETY_RAW
-
 RawField = tuple[bytes, bytes]
 EXPOSED = (b"access-control-expose-headers", b"X-Request-Id, X-Echo-Applied")
 PREFLIGHT_MAX_AGE_S = b"600"
@@ -63,6 +61,5 @@ class Cors:
             headers.append((b"access-control-max-age", PREFLIGHT_MAX_AGE_S))
         if not self.any_origin:
             headers.append((b"vary", b"Origin"))
-        headers.extend(SAFETY_RAW)
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})

@@ -16,8 +16,7 @@ from collections.abc import Awaitable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.echo.head import HEAD_KEY, has_no_content, scan_head
-from app.echo.responses import SAFETY_RAW
+from app.echo.head import HEAD_KEY, REQUEST_ID_KEY, has_no_content, scan_head
 from app.errors import EchoError, error_response
 from app.ops.access_log import AccessLog
 from app.ops.cors import Cors
@@ -25,8 +24,13 @@ from app.ops.metrics import Metrics
 from app.server.wire import wire_of
 
 #: Scope key under which the endpoint finds the request id, ASCII bytes (an ASGI scope extension of ours).
-REQUEST_ID_KEY = "asgi_echo.request_id"
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
+#: Added here, to every response the app sends: echoes hold attacker-chosen bytes and often credentials, so
+#: browsers must not sniff them into HTML and caches must not keep them (RFC 9111 §5.2.2.5).
+SAFETY_FIELDS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+)
 
 
 class RequestIds:
@@ -77,7 +81,7 @@ class ObserveMiddleware:
         request_id = self.request_ids.pick(head.request_id)
         scope[REQUEST_ID_KEY] = request_id
         id_field = (b"x-request-id", request_id)
-        added_fields = [id_field, *self.cors.response_fields(origin)]
+        added_fields = [id_field, *self.cors.response_fields(origin), *SAFETY_FIELDS]
         status = 0
         request_bytes = response_bytes = 0
 
@@ -112,7 +116,9 @@ class ObserveMiddleware:
         try:
             if scope["method"] == "OPTIONS" and origin is not None and head.preflight_method is not None:
                 status = 204
-                await self.cors.send_preflight(send, origin, head.preflight_method, head.preflight_headers, [id_field])
+                await self.cors.send_preflight(
+                    send, origin, head.preflight_method, head.preflight_headers, [id_field, *SAFETY_FIELDS]
+                )
             else:
                 await self.app(scope, counted_receive, observed_send)
         except Exception as exc:
@@ -169,7 +175,6 @@ async def send_shutdown_refusal(send: Send, fields: list[tuple[bytes, bytes]]) -
         (b"retry-after", b"1"),
         (b"connection", b"close"),
         *fields,
-        *SAFETY_RAW,
     ]
     await send({"type": "http.response.start", "status": 503, "headers": headers})
     await send({"type": "http.response.body", "body": content})

@@ -8,14 +8,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from app.echo.render import dump_json
-from app.echo.responses import SAFETY_FIELDS
 from app.ops.metrics import Metrics
 from app.settings import Settings
 
 
 async def health(request: Request) -> Response:
     """Liveness and readiness: ``200 ok`` (text/plain) while the process serves requests."""
-    return PlainTextResponse("ok\n", headers=dict(SAFETY_FIELDS))
+    return PlainTextResponse("ok\n")
 
 
 def service_routes(settings: Settings, metrics: Metrics | None) -> list[BaseRoute]:
@@ -24,7 +23,7 @@ def service_routes(settings: Settings, metrics: Metrics | None) -> list[BaseRout
 
     async def config(request: Request) -> Response:
         """The effective settings as JSON (nothing secret is in them)."""
-        return Response(config_document, media_type="application/json", headers=dict(SAFETY_FIELDS))
+        return Response(config_document, media_type="application/json")
 
     routes: list[BaseRoute] = [
         Route("/health", health, methods=["GET"], name="health"),
@@ -34,7 +33,7 @@ def service_routes(settings: Settings, metrics: Metrics | None) -> list[BaseRout
 
         async def exposition(request: Request) -> Response:
             """Prometheus text exposition of this process's metrics."""
-            return Response(metrics.exposition(), headers={"content-type": CONTENT_TYPE_LATEST, **dict(SAFETY_FIELDS)})
+            return Response(metrics.exposition(), headers={"content-type": CONTENT_TYPE_LATEST})
 
         routes.append(Route("/metrics", exposition, methods=["GET"], name="metrics"))
     return routes

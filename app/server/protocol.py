@@ -35,19 +35,17 @@ from typing import Any, ClassVar, NoReturn
 
 import httptools
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
-from app.echo.responses import SAFETY_RAW
-from app.errors import CONNECT_NOT_ECHOED
 from app.server.coalesce import CoalescingWriter
+from app.server.refusal import CONNECT_NOT_ECHOED, classify_parser_error, peer_text, refusal_answer
 from app.server.websocket_protocol import SafeRefusalWebSocketProtocol
 from app.server.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
 from app.settings import Settings
 
 LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
-_TOKEN_SP = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
 _AUTHORITY_END = re.compile(rb"[/?#]")  # what ends the authority of an absolute URI (RFC 3986 §3.2)
 
 
@@ -168,7 +166,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
                 self._split(data)  # requests completed before the refused one in this read need their heads
             # Only a chunk that starts the refused request is known to begin with its method.
             first_in_chunk = starts_message and self._completed_in_chunk == 0
-            self.refuse(*(self._refusal or _classify(exc, data if first_in_chunk else b"")))
+            self.refuse(*(self._refusal or classify_parser_error(exc, data if first_in_chunk else b"")))
             return
         if self._read is not None:
             first = self._first
@@ -241,15 +239,15 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # uvicorn 0.54's on_header (lowercase the name, note Expect: 100-continue, keep the pair) with our
-        # checks folded in, so the hot path walks each field once.
         if self._head_done:
             return  # a chunked body's trailer field: not part of the header section the app echoes
         self._head_bytes += len(name) + len(value) + 4  # name, ": ", value, CRLF
         if self._head_bytes > self.limits.max_header_bytes:
             self._stop(431, self._head_too_large())
         self._names.append(name)
-        name = name.lower()
+        # Lowercases the name, drops trailing whitespace from the value (RFC 9110 §5.5), notes Expect.
+        super().on_header(name, value)
+        name, value = self.headers[-1]
         if name == b"host":
             self._hosts += 1
         elif name == b"content-length":
@@ -257,9 +255,6 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         elif name == b"transfer-encoding":
             self._chunked = True
             self._other_coding |= any(coding.strip().lower() != b"chunked" for coding in value.split(b","))
-        elif name == b"expect" and value.lower() == b"100-continue":
-            self.expect_100_continue = True
-        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._head_done = True
@@ -394,17 +389,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             cycle.disconnected = True
             cycle.message_event.set()
         if not answered and not self.transport.is_closing():
-            content = f"{status} {message}\n".encode()
-            fields = [
-                *self.server_state.default_headers,
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(content)).encode("ascii")),
-                *SAFETY_RAW,
-                (b"connection", b"close"),
-            ]
-            lines = b"".join(name + b": " + value + b"\r\n" for name, value in fields)
-            self.transport.write(STATUS_LINE[status] + lines + b"\r\n" + content)
-        self.logger.warning("Refused a request from %s: %d %s", _peer(self.client), status, message)
+            self.transport.write(refusal_answer(status, message, self.server_state.default_headers))
+        self.logger.warning("Refused a request from %s: %d %s", peer_text(self.client), status, message)
         self._linger()
 
     def _linger(self) -> None:
@@ -502,26 +488,3 @@ class _AfterIgnoredUpgrade:
 
     def on_message_complete(self) -> None:
         self.protocol.on_message_complete()
-
-
-def _classify(exc: httptools.HttpParserError, request_start: bytes) -> tuple[int, str]:
-    """Map a parser error to the status RFC 9110/9112 give it, with the parser's own words.
-
-    ``request_start`` is the received chunk when it starts the refused request, else empty.
-    """
-    reason = str(exc) or type(exc).__name__
-    if reason == "Invalid HTTP version":
-        return 505, "HTTP Version Not Supported: this server speaks HTTP/1.0 and 1.1"
-    if "Transfer-Encoding" in reason and "invalid" in reason:
-        return 501, "Not Implemented: the only transfer coding understood is chunked (RFC 9112 §6.1)"
-    if isinstance(exc, httptools.HttpParserInvalidMethodError) and _TOKEN_SP.match(request_start):
-        method = request_start.split(b" ", 1)[0].decode("ascii")[:64]
-        return 501, (
-            f"Not Implemented: the method {method} is unknown to the default parser; run uvicorn with "
-            "--http h11 to echo any method token"
-        )
-    return 400, f"Bad Request: {reason}"
-
-
-def _peer(client: tuple[str, int] | None) -> str:
-    return f"{client[0]}:{client[1]}" if client else "-"

@@ -6,8 +6,7 @@ their answers hold text that may quote the request (``invalid Sec-WebSocket-Key 
 every response of this server they carry ``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store``.
 
 Heads that ``websockets`` refuses before making a request of them (a line over 8192 bytes, more than 128
-fields, content in the handshake) produced no event, so uvicorn 0.54 never wrote the answer and kept the
-connection open with no timeout: here they are answered and the connection closed.
+fields, content in the handshake) reach ``handle_handshake_exception``, where the answer names the cause.
 """
 
 from __future__ import annotations
@@ -18,16 +17,16 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Response
 
-from app.echo.responses import SAFETY_FIELDS
+from app.server.refusal import SAFETY_FIELDS
 
 SWITCHING_PROTOCOLS = 101
 
 
 def add_safety_fields(response: Response) -> Response:
-    """Set ``app.responses.SAFETY_FIELDS`` on a handshake answer other than 101; returns ``response``."""
+    """Set the server layer's safety fields on a handshake answer other than 101; returns ``response``."""
     if response.status_code != SWITCHING_PROTOCOLS:
         for name, value in SAFETY_FIELDS:
-            response.headers[name] = value
+            response.headers[name.decode("latin-1")] = value.decode("latin-1")
     return response
 
 
@@ -44,16 +43,17 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         send_response = self.conn.send_response
         self.conn.send_response = lambda response: send_response(add_safety_fields(response))  # type: ignore[method-assign]
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        refusal = self.conn.handshake_exc
-        if self.handshake_initiated or refusal is None or self.transport.is_closing():
-            return
-        # Refused before it became a request: the 414/431 that websockets prepared is still unsent, and
-        # content in the handshake (RFC 6455 §4.1: a GET without content) gets no answer from it at all.
+    def handle_handshake_exception(self) -> None:
+        """Answer a head ``websockets`` refused before it became a request, and close.
+
+        uvicorn's own answer to content in the handshake (RFC 6455 §4.1: a GET without content) is a 400
+        that names no cause and carries no safety fields; the 414 and 431 that ``websockets`` prepares
+        went through ``send_response`` and have them already.
+        """
         output = b"".join(self.conn.data_to_send())
-        if not output.startswith(b"HTTP/"):
-            reason = f"{refusal}; {refusal.__cause__}" if refusal.__cause__ else str(refusal)
+        if not output:
+            refusal = self.conn.handshake_exc
+            reason = f"{refusal}; {refusal.__cause__}" if refusal is not None and refusal.__cause__ else str(refusal)
             answer = self.conn.reject(HTTPStatus.BAD_REQUEST, f"Failed to open a WebSocket connection: {reason}.\n")
             output = add_safety_fields(answer).serialize()
         self.handshake_complete = self.close_sent = True

@@ -1,13 +1,11 @@
 """HTTP/2 against real servers: h2c with prior knowledge, h2 over TLS (ALPN), HTTP/1.1 over TLS on the same port.
 
-The servers run ``--http app.server.http2:EchoAutoZttpProtocol`` (uvicorn 0.54's zttp dispatcher with a mended HTTP/2
-stream handler; zttp 0.0.35). The TLS one gets its certificate from ``trustme`` through ``UVICORN_SSL_CERTFILE`` /
-``UVICORN_SSL_KEYFILE``, the way the image is configured.
+The servers run uvicorn's own ``--http zttp --http2`` (zttp 0.0.35). The TLS one gets its certificate from
+``trustme`` through ``UVICORN_SSL_CERTFILE`` / ``UVICORN_SSL_KEYFILE``, the way the image is configured.
 
-uvicorn's own HTTP/2 handler (``--http zttp --http2``) ignores zttp's ``Request.end_stream``, so a request whose
-HEADERS frame ends the stream (a GET, a HEAD: no DATA frame at all) never completes ``receive()`` and gets no answer,
-whatever the client (curl, nghttp, httpx) and over h2c or TLS. ``app.server.http2`` ends the content there; one test
-keeps the stock behaviour visible and fails once uvicorn fixes it.
+Bodyless requests (a HEADERS frame that ends the stream: GET, HEAD) hung before uvicorn 0.55, which reads zttp's
+``Request.end_stream``; the tests of GET and HEAD below keep that in view. ``--http app.http2:EchoAutoZttpProtocol``,
+the mended dispatcher asgi-echo shipped for uvicorn 0.54, still works and is now uvicorn's own.
 """
 
 from __future__ import annotations
@@ -22,22 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hpack
 import httpx
 import pytest
 import trustme
-import zttp
-from hyperframe.frame import DataFrame, HeadersFrame, SettingsFrame
 
 from tests.rawhttp import exchange
 from tests.servers import ROOT, RunningServer, ServerPool
 
 pytestmark = pytest.mark.server
 
-HTTP2_OPTIONS = ("--http", "app.server.http2:EchoAutoZttpProtocol")
-STOCK_HTTP2_OPTIONS = ("--http", "zttp", "--http2")
-#: How long a request that gets no answer is given before the test calls it hung.
-HANG_TIMEOUT_S = 2.0
+HTTP2_OPTIONS = ("--http", "zttp", "--http2")
+#: What people typed for HTTP/2 before uvicorn 0.55.
+OLD_HTTP2_OPTIONS = ("--http", "app.http2:EchoAutoZttpProtocol")
 #: Bound for requests that are expected to succeed.
 TIMEOUT_S = 10.0
 PAYLOAD = bytes(range(256)) * 300 + b"\r\n\x00end"  # binary, not UTF-8, over one 16 KiB DATA frame
@@ -99,15 +93,6 @@ def run_client(command: list[str], timeout: float = TIMEOUT_S) -> subprocess.Com
     return subprocess.run(command, capture_output=True, timeout=timeout, check=False)
 
 
-def hangs(command: list[str]) -> bool:
-    """Whether the client got no complete answer in ``HANG_TIMEOUT_S`` (``subprocess.run`` kills it then)."""
-    try:
-        run_client(command, timeout=HANG_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return True
-    return False
-
-
 def body_bytes(document: dict[str, Any]) -> bytes:
     """The content a JSON echo reports, as bytes."""
     body = document["body"]
@@ -160,7 +145,7 @@ def test_h2c_same_port_still_serves_http11(h2c_server: RunningServer) -> None:
     assert response.json()["http_version"] == "1.1"
 
 
-# --- bodyless requests: HEADERS with END_STREAM, mended by app.server.http2 -------------------------------------
+# --- bodyless requests: HEADERS with END_STREAM (hung before uvicorn 0.55) ---------------------------------------
 
 
 @needs_curl
@@ -198,57 +183,6 @@ def test_h2_over_tls_get_with_httpx_is_echoed(tls_server: RunningServer, tls_fil
         response = client.get(echo_url(tls_server, "/get?echo_format=json", tls=True))
     document = response.json()
     assert (response.http_version, document["http_version"], document["scheme"]) == ("HTTP/2", "2", "https")
-
-
-@pytest.fixture
-def stock_h2c_server(server_pool: ServerPool) -> Iterator[RunningServer]:
-    """uvicorn's own ``--http zttp --http2``, kept to show why ``app.server.http2`` exists."""
-    running = server_pool.get(STOCK_HTTP2_OPTIONS)
-    with running.clean_log():
-        yield running
-
-
-def test_stock_uvicorn_http2_still_hangs_on_a_bodyless_get(stock_h2c_server: RunningServer) -> None:
-    """When this fails, uvicorn has fixed its HTTP/2 handler and ``app.server.http2`` can go."""
-    with (
-        httpx.Client(http1=False, http2=True, timeout=HANG_TIMEOUT_S) as client,
-        pytest.raises(httpx.ReadTimeout),
-    ):
-        client.get(echo_url(stock_h2c_server, "/get"))
-
-
-def request_frames(*, end_stream_on_headers: bool) -> bytes:
-    """A client connection preface, SETTINGS, and a GET on stream 1, optionally followed by an empty DATA frame."""
-    headers = HeadersFrame(1, flags=["END_HEADERS", *(["END_STREAM"] if end_stream_on_headers else [])])
-    headers.data = hpack.Encoder().encode(
-        [(":method", "GET"), (":path", "/"), (":scheme", "http"), (":authority", "x")]
-    )
-    frames = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize() + headers.serialize()
-    if not end_stream_on_headers:
-        frames += DataFrame(1, flags=["END_STREAM"]).serialize()
-    return frames
-
-
-def zttp_events(data: bytes) -> list[Any]:
-    """The events zttp's HTTP/2 server connection yields for ``data``."""
-    connection = zttp.Connection(zttp.SERVER, protocol=zttp.HTTP2)
-    connection.initiate_connection()
-    connection.receive_data(data)
-    events = []
-    while (event := connection.next_event()) is not zttp.NEED_DATA:
-        events.append(event)
-    return events
-
-
-def test_zttp_marks_a_bodyless_request_with_end_stream_and_sends_no_end_of_message() -> None:
-    """The root cause: zttp 0.0.35 says "complete" on the Request event itself; uvicorn's HTTP/2 handler waits for an
-    ``EndOfMessage`` that never comes. (Its HTTP/1.1 zttp handler does read ``end_stream``.)"""
-    bodyless = zttp_events(request_frames(end_stream_on_headers=True))
-    assert [type(event) for event in bodyless] == [zttp.Settings, zttp.Request]
-    assert bodyless[1].end_stream is True
-    with_data = zttp_events(request_frames(end_stream_on_headers=False))
-    assert [type(event) for event in with_data] == [zttp.Settings, zttp.Request, zttp.EndOfMessage]
-    assert with_data[1].end_stream is False
 
 
 # --- h2 over TLS (ALPN) -------------------------------------------------------------------------------------------
@@ -324,3 +258,11 @@ def test_readme_runs_http2_with_the_options_these_tests_use() -> None:
     assert f"uvicorn app.main:app --port 5000 {' '.join(HTTP2_OPTIONS)} --no-proxy-headers" in section
     assert "-e UVICORN_SSL_CERTFILE=" in section
     assert "-e UVICORN_SSL_KEYFILE=" in section
+
+
+def test_the_http2_class_people_typed_still_serves_http2(server_pool: ServerPool) -> None:
+    running = server_pool.get(OLD_HTTP2_OPTIONS)
+    with running.clean_log(), httpx.Client(http1=False, http2=True, timeout=TIMEOUT_S) as client:
+        response = client.get(echo_url(running, "/old?echo_format=json"))
+    assert response.http_version == "HTTP/2"
+    assert response.json()["http_version"] == "2"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.ops.clock import Rfc3339Clock
+from app.echo.clock import Rfc3339Clock
 
 
 @pytest.mark.parametrize(

@@ -257,15 +257,28 @@ async def test_head_has_the_length_of_its_own_echo_and_no_content(client: httpx.
         pytest.param("GET", "/", {"accept": "application/json"}, id="json"),
         pytest.param("HEAD", "/", {}, id="head"),
         pytest.param("GET", "/?echo_format=bad", {}, id="400"),
+        pytest.param("GET", "/?echo_format=raw", {}, id="raw-unavailable-in-process"),
+        pytest.param("POST", "/?echo_mode=stream", {}, id="stream-mode"),
+        pytest.param("GET", "/?echo_body=x&echo_content_type=text/csv", {}, id="body-control"),
+        pytest.param("GET", "/?echo_status=204", {}, id="204"),
+        pytest.param("GET", "/?echo_status=304", {}, id="304"),
+        pytest.param("GET", "/_echo/health", {}, id="health"),
+        pytest.param("GET", "/_echo/config", {}, id="config"),
+        pytest.param("GET", "/_echo/metrics", {}, id="metrics"),
+        pytest.param("GET", "/_echo/nothing-here", {}, id="404"),
+        pytest.param("POST", "/_echo/health", {}, id="405"),
+        pytest.param(
+            "OPTIONS", "/", {"origin": "https://a.test", "access-control-request-method": "PUT"}, id="preflight"
+        ),
     ],
 )
-async def test_every_response_carries_the_safety_fields(
+async def test_every_response_carries_the_safety_fields_once(
     client: httpx.AsyncClient, method: str, target: str, headers: dict[str, str]
 ) -> None:
     response = await client.request(method, target, headers=headers)
-    assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["cache-control"] == "no-store"
-    assert "html" not in response.headers["content-type"]
+    assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+    assert response.headers.get_list("cache-control") == ["no-store"]
+    assert "html" not in response.headers.get("content-type", "")
 
 
 async def test_html_in_the_request_is_not_served_as_html(client: httpx.AsyncClient) -> None:

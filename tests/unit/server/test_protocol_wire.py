@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
@@ -26,16 +26,24 @@ HEAD_THEN_CONTENT = [part for prefix, head, content in REQUESTS for part in (pre
 STREAM = b"".join(ONE_READ_EACH)
 
 
-async def captured(reads: list[bytes]) -> list[WireFacts]:
-    """Feed ``reads`` to a fresh protocol, letting the apps run after each; the facts each request got."""
+async def captured(reads: list[bytes], inner: ASGIApp | None = None) -> list[WireFacts]:
+    """Feed ``reads`` to a fresh protocol, letting the apps run after each; the facts each request got.
+
+    ``inner`` answers each request after its facts are taken (default: 204 once the content is read).
+    """
     seen: list[WireFacts] = []
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    async def no_content(scope: Scope, receive: Receive, send: Send) -> None:
         while (await receive()).get("more_body"):
             pass
-        seen.append(scope["extensions"][WIRE_EXTENSION])
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
+
+    answer = inner or no_content
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["extensions"][WIRE_EXTENSION])
+        await answer(scope, receive, send)
 
     config = Config(app=app, http=EchoHttpToolsProtocol, lifespan="off", log_level="warning")
     config.load()
@@ -113,3 +121,21 @@ async def test_an_ignored_upgrade_with_content_keeps_head_and_content_apart(
     facts = await captured([upgrade, content, after] if split else [upgrade + content + after])
     assert [wire.raw_head for wire in facts] == [upgrade, after]
     assert [wire.content_bytes for wire in facts] == [5, 0]
+
+
+async def test_trailing_whitespace_is_kept_in_the_raw_head_only() -> None:
+    # RFC 9110 §5.5: a field value excludes surrounding whitespace; the raw head is the bytes as sent.
+    head = b"POST /t HTTP/1.1\r\nHost: x \t\r\nX-A: v  \r\nContent-Length: 5 \r\n\r\n"
+    after = b"GET /g HTTP/1.1\r\nHost: x\r\n\r\n"
+    headers: list[list[tuple[bytes, bytes]]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        headers.append(list(scope["headers"]))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    facts = await captured([head + b"hello" + after], app)
+    assert [wire.raw_head for wire in facts] == [head, after]
+    assert headers[0] == [(b"host", b"x"), (b"x-a", b"v"), (b"content-length", b"5")]

@@ -1,8 +1,8 @@
 """uvicorn's httptools protocol with the limits an echo server pointed at by everything needs.
 
 Selected with ``uvicorn --http app.server.protocol:EchoHttpToolsProtocol`` (the documented command and the
-image). Written against uvicorn 0.54's ``HttpToolsProtocol`` (pinned in requirements.txt; the tests in
-``tests/hostile`` guard every behaviour below). What it adds, all in the default configuration:
+image). Extends uvicorn's ``HttpToolsProtocol`` through ``super()``; the uvicorn names it relies on are listed in
+``app.server.uvicorn_surface``, and ``tests/hostile`` guards every behaviour below. What it adds:
 
 - a request head over ``ECHO_MAX_HEADER_BYTES`` gets 431 and a target over ``ECHO_MAX_TARGET_BYTES``
   414 (RFC 9110 §15.5.15, §15.5.20 / RFC 6585 §5), checked as bytes arrive so a flood is never buffered;

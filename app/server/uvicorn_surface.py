@@ -1,0 +1,47 @@
+"""The names of uvicorn this layer relies on, in one place: an upgrade of uvicorn starts by checking them.
+
+``tests/unit/server/test_uvicorn_surface.py`` fails when one is gone. The behaviour behind them is
+guarded by the server and hostile tests; ``python -m tools.check_upgrade`` runs those on the newest uvicorn.
+"""
+
+#: ``HttpToolsProtocol`` methods extended in ``EchoHttpToolsProtocol``; each override calls ``super()``.
+HTTPTOOLS_EXTENDED = (
+    "connection_made",
+    "eof_received",
+    "on_message_begin",
+    "on_url",
+    "on_header",
+    "on_headers_complete",
+    "on_body",
+    "on_message_complete",
+    "on_response_complete",
+    "connection_lost",
+)
+#: Replaced, not extended: uvicorn's answers a parser error with a bare 400 and loses an ignored upgrade.
+HTTPTOOLS_REPLACED = ("data_received",)
+#: Attributes and helpers of ``HttpToolsProtocol`` read or called (all set by the time a head is parsed).
+HTTPTOOLS_READ = (
+    "parser",
+    "cycle",
+    "pipeline",
+    "headers",
+    "url",
+    "scope",
+    "transport",
+    "loop",
+    "flow",
+    "server_state",
+    "logger",
+    "client",
+    "ws_protocol_class",
+    "expect_100_continue",
+    "_unset_keepalive_if_required",
+    "_should_upgrade",
+    "handle_websocket_upgrade",
+)
+#: Attributes of ``RequestResponseCycle`` read or set (``transport`` is replaced by the coalescing writer).
+CYCLE_READ = ("disconnected", "message_event", "more_body", "response_complete", "response_started", "transport")
+#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced.
+WEBSOCKET_READ = ("conn", "handle_handshake_exception", "handshake_complete", "close_sent", "transport")
+#: Module-level names imported from ``uvicorn.protocols.http.httptools_impl``.
+HTTPTOOLS_MODULE = ("HttpToolsProtocol", "STATUS_LINE")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     echo = EchoEndpoint(settings, echo_log.write if echo_log is not None else None)
     websocket_echo = WebSocketEcho(settings.ws_idle_timeout_s, metrics)
     app = EchoApplication(
+        settings,
         routes=[
             # The reserved prefix is mounted first: its paths are never echoed (404/405 instead). Every
             # other request goes to the router's default below: the echo.
@@ -83,6 +85,11 @@ class EchoApplication(Starlette):
     answers itself, so those layers are left out. ``scope["app"]`` is still set, so the router raises
     ``HTTPException`` for 404 and 405 instead of answering without our safety fields.
     """
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: Read by the server layer too (``app.server.limits``): one source of settings for both layers.
+        self.settings = settings
 
     def build_middleware_stack(self) -> ASGIApp:
         """The user middleware around the router, outermost first (Starlette's own layers left out)."""

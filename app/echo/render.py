@@ -17,6 +17,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.types import Scope
 
 from app.echo.body import Body
+from app.echo.client_source import client_source
 from app.echo.clock import Rfc3339Clock
 from app.echo.forms import decode_pairs, group_pairs, parse_form
 from app.echo.head import parse_content_length
@@ -201,7 +202,11 @@ def json_echo(
     wire = facts.wire
     sent = names_as_sent(wire, facts.headers)
     first_ms, last_ms = wire.body_timing_ms() if wire else (None, None)
-    client = None if facts.client is None else {"ip": facts.client[0], "port": facts.client[1]}
+    peer = wire.peer if wire else None
+    client = None
+    if facts.client is not None:
+        source = client_source(facts.client, peer, facts.headers)
+        client = {"ip": facts.client[0], "port": facts.client[1], "source": source}
     server = None if facts.server is None else {"host": facts.server[0], "port": facts.server[1]}
     document = {
         "method": facts.method,
@@ -219,7 +224,7 @@ def json_echo(
         else [[name.decode("latin-1"), pair[1]] for name, pair in zip(sent, headers, strict=True)],
         "raw_head": wire.raw_head.decode("latin-1") if wire and wire.raw_head else None,
         "connection": {
-            "peer": None if client is None else {"ip": client["ip"], "port": client["port"]},
+            "peer": None if peer is None else {"ip": peer[0], "port": peer[1]},
             "local": None if server is None else {"ip": server["host"], "port": server["port"]},
             "request_index": wire.request_index if wire else None,
             "pipelined": wire.pipelined if wire else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import re
 import time
@@ -27,6 +28,12 @@ from app.server.wire import wire_of
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 #: Added here, to every response the app sends: echoes hold attacker-chosen bytes and often credentials, so
 #: browsers must not sniff them into HTML and caches must not keep them (RFC 9111 §5.2.2.5).
+#: Logged once by a server that runs the app without the echo protocol (plain ``uvicorn app.main:app``).
+WITHOUT_ECHO_PROTOCOL = (
+    "asgi-echo runs without its protocol: no raw head, no field names as sent, no TCP peer, no head limits or "
+    "timeouts, and X-Forwarded-For may replace the client; run `python -m app`, or add "
+    "`--http app.server.protocol:EchoHttpToolsProtocol --no-proxy-headers` to uvicorn"
+)
 SAFETY_FIELDS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"cache-control", b"no-store"),
@@ -70,6 +77,7 @@ class ObserveMiddleware:
         self.metrics = metrics
         self.access_log = access_log
         self.request_ids = RequestIds()
+        self.warned_without_protocol = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,6 +107,9 @@ class ObserveMiddleware:
         # Content bytes: the protocol counts them when it keeps the wire facts (a coroutine less per read);
         # under another server a receive wrapper does. Without framing there is nothing to count.
         wire = wire_of(scope)
+        if wire is None and not self.warned_without_protocol:
+            self.warned_without_protocol = True
+            logging.getLogger("uvicorn.error").warning(WITHOUT_ECHO_PROTOCOL)
         counted_receive = receive
         if wire is None and not has_no_content(scope, head):
 

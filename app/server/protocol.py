@@ -26,11 +26,9 @@ image). Extends uvicorn's ``HttpToolsProtocol`` through ``super()``; the uvicorn
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 from asyncio import TimerHandle
 from collections import deque
-from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
 
 import httptools
@@ -40,32 +38,13 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from uvicorn.server import ServerState
 
 from app.server.coalesce import CoalescingWriter
+from app.server.limits import limits_for
 from app.server.refusal import CONNECT_NOT_ECHOED, classify_parser_error, peer_text, refusal_answer
 from app.server.websocket_protocol import SafeRefusalWebSocketProtocol
 from app.server.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
-from app.settings import Settings
 
 LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
 _AUTHORITY_END = re.compile(rb"[/?#]")  # what ends the authority of an absolute URI (RFC 3986 §3.2)
-
-
-@dataclass(frozen=True, slots=True)
-class ProtocolLimits:
-    """The head and time limits the protocol enforces (bytes and seconds)."""
-
-    max_header_bytes: int
-    max_target_bytes: int
-    header_timeout_s: float
-    body_timeout_s: float
-
-
-@functools.cache
-def protocol_limits() -> ProtocolLimits:
-    """The limits from the environment, read once per process (uvicorn builds the protocol, not us)."""
-    settings = Settings.from_environ()
-    return ProtocolLimits(
-        settings.max_header_bytes, settings.max_target_bytes, settings.header_timeout_s, settings.body_timeout_s
-    )
 
 
 class _Refused(Exception):
@@ -89,7 +68,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         if self.ws_protocol_class is WebSocketsSansIOProtocol:  # uvicorn's default: refusals get our safety fields
             self.ws_protocol_class = SafeRefusalWebSocketProtocol
-        self.limits = protocol_limits()
+        self.limits = limits_for(config.loaded_app)
         self._head_done = False
         self._raw_head_bytes = 0  # every byte received while the head is incomplete
         self._head_bytes = 0  # the head as the parser reported it: target and field lines
@@ -285,7 +264,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             # Positional: half the cost of keywords on this per-request path.
             self._wire = wire = WireFacts(
                 read if whole else b"", self._names, self._requests_seen,
-                previous is not None and not previous.response_complete, self._now, self._tls,
+                previous is not None and not previous.response_complete, self._now, self._tls, self.client,
             )  # fmt: skip
             if whole:
                 self._first, self._first_length = wire, self._content_length

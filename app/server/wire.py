@@ -38,7 +38,7 @@ class WireFacts:
 
     __slots__ = (
         *("_head", "content_bytes", "first_byte_s", "head_end_s", "last_byte_s"),
-        *("names", "pipelined", "request_index", "tls"),
+        *("names", "peer", "pipelined", "request_index", "tls"),
     )
 
     def __init__(
@@ -49,6 +49,7 @@ class WireFacts:
         pipelined: bool,
         head_end_s: float,
         tls: dict[str, Any] | None = None,
+        peer: tuple[str, int] | None = None,
     ) -> None:
         self._head = raw_head
         self.names = names
@@ -56,6 +57,7 @@ class WireFacts:
         self.pipelined = pipelined
         self.head_end_s = head_end_s
         self.tls = tls
+        self.peer = peer  # the TCP peer as the socket gives it, whatever proxy fields say
         self.first_byte_s: float | None = None
         self.last_byte_s: float | None = None
         self.content_bytes = 0  # received so far, chunked coding removed

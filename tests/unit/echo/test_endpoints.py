@@ -144,7 +144,7 @@ async def test_json_echo_has_every_documented_field(client: httpx.AsyncClient) -
     assert document["query"] == {"b": ["2", ""], "a": ["1"], "bad": ["\ufffd"]}
     assert document["http_version"] == "1.1"
     assert document["scheme"] == "http"
-    assert document["client"] == {"ip": "127.0.0.1", "port": 123}  # httpx.ASGITransport's fixed peer
+    assert document["client"] == {"ip": "127.0.0.1", "port": 123, "source": "tcp"}  # httpx.ASGITransport's fixed peer
     assert document["server"] == {"host": "echo.test", "port": None}
     assert ["cookie", "s=3"] in document["headers"]
     assert document["cookies"] == [["s", "1"], ["t", "2"], ["s", "3"]]

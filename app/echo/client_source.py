@@ -1,0 +1,55 @@
+"""Where the ``client`` an echo reports came from: the TCP peer, or a proxy field some server trusted.
+
+uvicorn's ``--proxy-headers`` (on by default, trusting 127.0.0.1) replaces the ASGI ``client`` with the
+address an ``X-Forwarded-For`` field names. An echo must say so, and must never pass such a value off as
+the TCP peer: that comes from the socket (``app.server.wire.WireFacts.peer``) or is not known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+CLIENT_SOURCES = ("tcp", "x-forwarded-for", "forwarded", "unknown")
+
+
+def client_source(
+    client: tuple[str, int] | None, peer: tuple[str, int] | None, headers: Sequence[tuple[bytes, bytes]]
+) -> str:
+    """One of ``CLIENT_SOURCES`` for the ASGI ``client``, given the TCP ``peer`` (None when the server did not
+    say) and the request's fields (names lowercase).
+
+    Without a known peer, a request with no proxy fields has the TCP peer as its client: servers replace
+    the client only from such fields.
+    """
+    if client is None:
+        return "unknown"
+    if peer is not None and tuple(client) == tuple(peer):
+        return "tcp"
+    forwarded_for = [value for name, value in headers if name == b"x-forwarded-for"]
+    forwarded = [value for name, value in headers if name == b"forwarded"]
+    if peer is None and not forwarded_for and not forwarded:
+        return "tcp"
+    address = client[0].encode("latin-1", "replace")
+    if any(address == element.strip() for value in forwarded_for for element in value.split(b",")):
+        return "x-forwarded-for"
+    if address in forwarded_nodes(forwarded):
+        return "forwarded"
+    return "unknown"
+
+
+def forwarded_nodes(values: Sequence[bytes]) -> set[bytes]:
+    """The addresses named by ``for=`` in ``Forwarded`` field values (RFC 7239 §4, §6), ports and brackets off."""
+    nodes: set[bytes] = set()
+    for value in values:
+        for element in value.split(b","):
+            for pair in element.split(b";"):
+                name, equals, node = pair.strip().partition(b"=")
+                if not equals or name.strip().lower() != b"for":
+                    continue
+                node = node.strip().strip(b'"')
+                if node.startswith(b"["):
+                    node = node[1:].partition(b"]")[0]  # [IPv6]:port
+                elif node.count(b":") == 1:
+                    node = node.partition(b":")[0]  # IPv4:port
+                nodes.add(node)
+    return nodes

@@ -1,0 +1,17 @@
+"""How asgi-echo runs uvicorn, written once: the image's ``ENV``, ``python -m app`` and the tests use these.
+
+Each is a uvicorn option given as its ``UVICORN_*`` variable, so any flag on the command line still wins.
+"""
+
+from __future__ import annotations
+
+#: The protocol with the limits, timeouts and wire capture; proxy fields are echoed, never trusted (a forged
+#: ``X-Forwarded-For`` must not become the client); the app writes its own access log; requests still running
+#: get 8 s after SIGTERM (a Kubernetes pod gets 30); connections and tasks past 1,000 get 503.
+SERVER_ENVIRONMENT: dict[str, str] = {
+    "UVICORN_HTTP": "app.server.protocol:EchoHttpToolsProtocol",
+    "UVICORN_PROXY_HEADERS": "false",
+    "UVICORN_ACCESS_LOG": "false",
+    "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": "8",
+    "UVICORN_LIMIT_CONCURRENCY": "1000",
+}

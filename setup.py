@@ -26,9 +26,12 @@ COMPILED_MODULES = (
 )
 
 if __name__ == "__main__":  # as pip's build backend and `python setup.py` run it; tests import the list
-    from mypyc.build import mypycify
-    from setuptools import setup
+    from typing import cast
 
-    setup(
-        ext_modules=mypycify([f"app/{name.replace('.', '/')}.py" for name in COMPILED_MODULES], group_name="asgi_echo")
-    )
+    from mypyc.build import mypycify
+    from setuptools import Extension, setup
+
+    extensions = mypycify([f"app/{name.replace('.', '/')}.py" for name in COMPILED_MODULES], group_name="asgi_echo")
+    # mypycify builds setuptools' Extension once setuptools is imported (mypyc.build imports it itself); its
+    # annotation for Python 3.11 also admits distutils' own, which setup() is not typed to take.
+    setup(ext_modules=cast("list[Extension]", extensions))

@@ -57,7 +57,7 @@ async def read_response(reader: asyncio.StreamReader, *, head: bool = False) -> 
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     while True:
         size = int((await asyncio.wait_for(reader.readuntil(b"\r\n"), TIMEOUT_S)).split(b";")[0], 16)
         if size == 0:

@@ -47,8 +47,9 @@ async def test_generated_requests_never_get_5xx_and_bodies_round_trip(
 ) -> None:
     app = create_app(Settings(max_delay_ms=5), log_sink=lambda line: None)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
-        params = [(f"echo_{name}", value) for name, value in query_controls]
-        response = await client.request(method, path, params=params, headers=headers, content=body)
+        params = httpx.QueryParams([(f"echo_{name}", value) for name, value in query_controls])
+        raw_headers = [(name.encode(), value) for name, value in headers]  # names are ASCII tokens
+        response = await client.request(method, path, params=params, headers=raw_headers, content=body)
     assert 200 <= response.status_code < 500, response.text
     assert response.headers["x-content-type-options"] == "nosniff"
     applied = response.headers.get("x-echo-applied", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.types import Message, Receive
 
 from app.echo.responses import JOIN_MAX_BYTES, send_parts
 from app.main import create_app
@@ -15,9 +16,9 @@ class Recorder:
     """An ASGI ``send`` that keeps every message."""
 
     def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[Message] = []
 
-    async def __call__(self, message: dict[str, Any]) -> None:
+    async def __call__(self, message: Message) -> None:
         self.messages.append(message)
 
     def bodies(self) -> list[bytes]:
@@ -59,7 +60,7 @@ def scope(http_version: str, headers: list[tuple[bytes, bytes]]) -> dict[str, An
 
 async def test_http11_without_framing_has_no_content_to_read() -> None:
     # RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no content.
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         raise AssertionError("the echo read a request that has no content")
 
     send = Recorder()
@@ -71,9 +72,12 @@ async def test_http11_without_framing_has_no_content_to_read() -> None:
 @pytest.mark.parametrize("http_version", ["2", "3"])
 async def test_http2_content_without_content_length_is_read(http_version: str) -> None:
     # HTTP/2 and HTTP/3 frame content themselves: Content-Length is optional there (RFC 9113 §8.1.1).
-    messages = [{"type": "http.request", "body": b"da", "more_body": True}, {"type": "http.request", "body": b"ta"}]
+    messages: list[Message] = [
+        {"type": "http.request", "body": b"da", "more_body": True},
+        {"type": "http.request", "body": b"ta"},
+    ]
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return messages.pop(0)
 
     send = Recorder()
@@ -83,7 +87,7 @@ async def test_http2_content_without_content_length_is_read(http_version: str) -
 
 async def test_content_length_of_thousands_of_digits_is_a_plain_413() -> None:
     # zttp and HTTP/2 pass such a value through; int() refuses more than 4,300 digits.
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         raise AssertionError("a declared length past the ceiling is refused before reading")
 
     send = Recorder()
@@ -92,12 +96,12 @@ async def test_content_length_of_thousands_of_digits_is_a_plain_413() -> None:
     assert (b"x-content-type-options", b"nosniff") in send.messages[0]["headers"]
 
 
-def arriving(*chunks: bytes) -> Any:
+def arriving(*chunks: bytes) -> Receive:
     """An ASGI ``receive`` that hands out ``chunks`` as request content, the last without ``more_body``."""
-    messages = [{"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks]
+    messages: list[Message] = [{"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks]
     messages[-1]["more_body"] = False
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return messages.pop(0)
 
     return receive

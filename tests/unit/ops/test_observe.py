@@ -46,7 +46,7 @@ async def test_request_id_is_kept_when_valid(harness: Harness) -> None:
 @pytest.mark.parametrize("given", ["", "has space", "x" * 129, "semi;colon", "é"])
 async def test_request_id_is_generated_when_invalid(harness: Harness, given: str) -> None:
     client, _ = harness()
-    response = await client.get("/", headers={"X-Request-Id": given.encode("utf-8")})
+    response = await client.get("/", headers={b"X-Request-Id": given.encode("utf-8")})
     generated = response.headers["x-request-id"]
     assert generated != given
     assert re.fullmatch(r"[0-9a-f]{12}-[0-9a-f]+", generated)

@@ -1,4 +1,4 @@
-"""Starting ``uvicorn app.main:app`` as a subprocess on a free loopback port, the way the README does."""
+"""Starting the server as a subprocess on a free loopback port: ``python -m app``, the README's first command."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.server.defaults import as_flags
+
 ROOT = Path(__file__).resolve().parent.parent
-#: The options of the README's first command after ``--port``; tests/test_readme.py keeps them equal.
-DOCUMENTED_OPTIONS = ("--http", "app.server.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log")
+#: ``python -m app``'s defaults as flags, for ``uvicorn app.main:app`` command lines (the benchmark's).
+DOCUMENTED_OPTIONS = as_flags()
 START_TIMEOUT_S = 15.0
 FORBIDDEN_LOG_WORDS = ("ERROR", "Traceback")
 
@@ -30,10 +32,15 @@ def free_port() -> int:
 class RunningServer:
     """One uvicorn subprocess; its merged stdout/stderr is collected line by line in ``log``."""
 
-    def __init__(self, extra_options: tuple[str, ...], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, extra_options: tuple[str, ...], env: dict[str, str] | None = None, *, plain: bool = False
+    ) -> None:
+        """``python -m app --port PORT EXTRA...``; with ``plain``, ``uvicorn app.main:app --port PORT EXTRA...``
+        (uvicorn's own defaults: what a user who skips the README runs)."""
         self.port = free_port()
-        self.options = self._options(extra_options)
-        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(self.port), *self.options]
+        self.options = extra_options
+        entry = ["uvicorn", "app.main:app"] if plain else ["app"]
+        command = [sys.executable, "-m", *entry, "--port", str(self.port), *self.options]
         self.log: list[str] = []
         self.process = subprocess.Popen(
             command,
@@ -46,11 +53,6 @@ class RunningServer:
         self._reader = threading.Thread(target=self._collect, daemon=True)
         self._reader.start()
         self._wait_until_listening()
-
-    @staticmethod
-    def _options(extra: tuple[str, ...]) -> tuple[str, ...]:
-        # A later --http replaces the documented one (click keeps the last value).
-        return (*DOCUMENTED_OPTIONS, *extra)
 
     def _collect(self) -> None:
         assert self.process.stdout is not None
@@ -100,12 +102,14 @@ class ServerPool:
     """Servers shared across tests, keyed by their extra options and environment."""
 
     def __init__(self) -> None:
-        self._servers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], RunningServer] = {}
+        self._servers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...], bool], RunningServer] = {}
 
-    def get(self, extra_options: tuple[str, ...], env: dict[str, str] | None = None) -> RunningServer:
-        key = (extra_options, tuple(sorted((env or {}).items())))
+    def get(
+        self, extra_options: tuple[str, ...], env: dict[str, str] | None = None, *, plain: bool = False
+    ) -> RunningServer:
+        key = (extra_options, tuple(sorted((env or {}).items())), plain)
         if key not in self._servers:
-            self._servers[key] = RunningServer(extra_options, env)
+            self._servers[key] = RunningServer(extra_options, env, plain=plain)
         return self._servers[key]
 
     def stop_all(self) -> None:

@@ -6,6 +6,8 @@ import re
 
 import httpx
 
+from app.server.defaults import SERVER_ENVIRONMENT
+from bench.servers import image_env
 from tests.servers import DOCUMENTED_OPTIONS, ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -17,9 +19,9 @@ def command_after(comment: str) -> str:
     return match.group(1)
 
 
-def test_run_command_uses_the_options_the_server_tests_use() -> None:
+def test_run_command_is_the_entry_point_the_server_tests_use() -> None:
     command = command_after("Run the server on port 5000")
-    assert command.endswith("uvicorn app.main:app --port 5000 " + " ".join(DOCUMENTED_OPTIONS))
+    assert command.endswith(".venv/bin/python -m app --port 5000 --reload")  # tests.servers runs python -m app
     assert "pip install -r requirements.txt" in command
 
 
@@ -29,13 +31,15 @@ def test_test_command_installs_dev_requirements_and_runs_pytest() -> None:
     assert command.endswith("python -m pytest")
 
 
-def test_dockerfile_sets_the_documented_options() -> None:
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "UVICORN_HTTP=app.server.protocol:EchoHttpToolsProtocol" in dockerfile
-    assert "UVICORN_PROXY_HEADERS=false" in dockerfile
-    assert "UVICORN_ACCESS_LOG=false" in dockerfile
+def test_the_image_sets_exactly_the_server_defaults() -> None:
+    image = {name: value for name, value in image_env().items() if name.startswith("UVICORN_")}
+    assert image == SERVER_ENVIRONMENT
+
+
+def test_the_default_flags_say_what_the_environment_says() -> None:
     assert DOCUMENTED_OPTIONS == (
-        "--http", "app.server.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log"
+        "--http", "app.server.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log",
+        "--timeout-graceful-shutdown", "8", "--limit-concurrency", "1000",
     )  # fmt: skip
 
 

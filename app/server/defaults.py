@@ -15,3 +15,17 @@ SERVER_ENVIRONMENT: dict[str, str] = {
     "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": "8",
     "UVICORN_LIMIT_CONCURRENCY": "1000",
 }
+
+
+def as_flags() -> tuple[str, ...]:
+    """The same defaults as uvicorn flags, for a command line that names them (``uvicorn app.main:app ...``)."""
+    flags: list[str] = []
+    for name, value in SERVER_ENVIRONMENT.items():
+        option = "--" + name.removeprefix("UVICORN_").lower().replace("_", "-")
+        if value == "false":
+            flags.append(option.replace("--", "--no-", 1))
+        elif value == "true":
+            flags.append(option)
+        else:
+            flags.extend((option, value))
+    return tuple(flags)

@@ -46,6 +46,14 @@ class Row:
         """Socket errors and failed statuses over all runs."""
         return sum(run.errors for run in self.runs)
 
+    def ratio_to(self, floor: Row) -> float:
+        """Median req/s over the floor's median req/s, as in the throughput table."""
+        return self.requests_per_s / floor.requests_per_s
+
+    def ratios_to(self, floor: Row) -> list[float]:
+        """Each repetition's req/s over the floor's in the same repetition."""
+        return [run.requests_per_s / base.requests_per_s for run, base in zip(self.runs, floor.runs, strict=True)]
+
 
 @dataclass(frozen=True)
 class Target:
@@ -98,6 +106,33 @@ def throughput_table(rows: Sequence[Row], floor_by_scenario: dict[str, float]) -
             ]
         )
     return markdown_table(["contestant", "scenario", "req/s", "p50", "p99", "errors", "ratio to floor"], body)
+
+
+def versus_table(rows: Sequence[Row], floor: str, now: str, then: str, rev: str) -> str:
+    """Per scenario, the ratios to ``floor`` of ``now`` and of ``then`` (``rev``'s build): of the medians and
+    of each repetition, and the difference in points."""
+    by = {(row.contestant, row.scenario): row for row in rows}
+    body = []
+    for scenario in dict.fromkeys(row.scenario for row in rows):
+        base, ours, theirs = by[floor, scenario], by[now, scenario], by[then, scenario]
+        points = (ours.ratio_to(base) - theirs.ratio_to(base)) * 100
+        body.append(
+            [
+                scenario,
+                f"{ours.ratio_to(base):.1%}",
+                _percentages(ours.ratios_to(base)),
+                f"{theirs.ratio_to(base):.1%}",
+                _percentages(theirs.ratios_to(base)),
+                f"{points:+.1f}",
+            ]
+        )
+    header = ["scenario", "now / floor", "now, each repetition", f"{rev} / floor", f"{rev}, each repetition"]
+    header.append(f"now - {rev} (points)")
+    return markdown_table(header, body)
+
+
+def _percentages(ratios: Sequence[float]) -> str:
+    return ", ".join(f"{ratio:.1%}" for ratio in ratios)
 
 
 def targets_table(targets: Sequence[Target], smoke: bool) -> str:

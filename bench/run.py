@@ -20,16 +20,25 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
 
+from bench.baseline import Baseline, prepared
 from bench.bodies import GIB, KIB, MIB, RssPeak, exchange, rss_bytes
 from bench.load import SCENARIOS, Scenario, WrkRun, run_wrk
-from bench.report import Row, Target, environment_lines, markdown_table, targets_table, throughput_table
+from bench.report import (
+    Row,
+    Target,
+    environment_lines,
+    markdown_table,
+    targets_table,
+    throughput_table,
+    versus_table,
+)
 from bench.servers import ROOT, Cores, Server, asgi_echo, bare_ceiling, gunicorn_flask, uvicorn
 from bench.shipped import temporary_build
 from tests.servers import DOCUMENTED_OPTIONS
@@ -57,6 +66,8 @@ class Plan:
     echo_sizes: tuple[int, ...] = (KIB, MIB, 10 * MIB)
     #: Where asgi-echo and the floors are served from: a shipped build (``bench.shipped``), set by ``main``.
     project: Path = ROOT
+    #: An earlier revision's shipped build, measured beside asgi-echo (``--baseline REV``), set by ``main``.
+    baseline: Baseline | None = None
 
     @classmethod
     def make(cls, smoke: bool) -> Plan:
@@ -86,11 +97,12 @@ def stock_options(shipped: tuple[str, ...]) -> tuple[str, ...]:
     return ("--http", "httptools", *options)
 
 
-def load_contestants(project: Path) -> dict[str, Server]:
+def load_contestants(project: Path, baseline: Baseline | None = None) -> dict[str, Server]:
     """The throughput contestants, in table order; the stock floor only when its options differ.
 
     asgi-echo and the floors run from ``project`` (the shipped build): the floors then use the same
-    compiled modules the shipped protocol imports, so the ratio still measures only the app.
+    compiled modules the shipped protocol imports, so the ratio still measures only the app. The
+    ``baseline`` revision, if any, runs from its own build on its own venv, right after asgi-echo.
     """
     stock = stock_options(DOCUMENTED_OPTIONS)
     contestants = {
@@ -101,6 +113,8 @@ def load_contestants(project: Path) -> dict[str, Server]:
     if stock != DOCUMENTED_OPTIONS:
         contestants[FLOOR_STOCK] = uvicorn(FLOOR_STOCK, "bench.floor:app", stock, project=project)
     contestants[ECHO_QUIET] = asgi_echo(ECHO_QUIET, project, {"ECHO_ACCESS_LOG": "false"})
+    if baseline is not None:
+        contestants[baseline.contestant] = baseline.server()
     contestants[ECHO_DEFAULT] = asgi_echo(ECHO_DEFAULT, project)  # stdout, so the access log, goes to /dev/null
     contestants[FLASK] = gunicorn_flask(FLASK)
     return contestants
@@ -166,7 +180,7 @@ def _request(port: int, scenario: Scenario) -> tuple[int, bytes]:
 
 def measure_throughput(plan: Plan, cores: Cores, outcome: Outcome) -> None:
     """wrk against every contestant, interleaving contestants within each repetition."""
-    contestants = load_contestants(plan.project)
+    contestants = load_contestants(plan.project, plan.baseline)
     runs: dict[tuple[str, str], list[WrkRun]] = {(c, s.name): [] for s in SCENARIOS for c in contestants}
     with running(list(contestants.values()), cores):
         check_answers(contestants, outcome)
@@ -189,12 +203,21 @@ def measure_throughput(plan: Plan, cores: Cores, outcome: Outcome) -> None:
             outcome.broken += [f"{name} logged: {line}" for line in server.log_errors()]
     for scenario in SCENARIOS:
         outcome.rows += [Row(name, scenario.name, tuple(runs[name, scenario.name])) for name in contestants]
-    outcome.broken += [f"{row.contestant}, {row.scenario}: {row.errors} errors" for row in outcome.rows if row.errors]
+    _count_errors(outcome, plan.baseline)
     if FLOOR_STOCK not in contestants:
         outcome.notes.append(
             f"The shipped options ({' '.join(DOCUMENTED_OPTIONS)}) are the stock httptools protocol: "
             "the floor row is the stock-httptools floor too."
         )
+
+
+def _count_errors(outcome: Outcome, baseline: Baseline | None) -> None:
+    # The baseline's row is information, not a target: its errors are noted, they do not break the run.
+    information = baseline.contestant if baseline is not None else None
+    for row in outcome.rows:
+        if row.errors:
+            problems = outcome.notes if row.contestant == information else outcome.broken
+            problems.append(f"{row.contestant}, {row.scenario}: {row.errors} errors")
 
 
 def _progress(line: str) -> None:
@@ -424,7 +447,7 @@ def render(plan: Plan, cores: Cores, outcome: Outcome) -> str:
     parts = [
         "# Benchmark results",
         "",
-        f"Written by `python bench/run.py{' --smoke' if plan.smoke else ''}`; do not edit by hand.",
+        f"Written by `{_command(plan)}`; do not edit by hand.",
         "",
         *environment_lines(pinning),
         f"- Mode: {mode}: wrk, 1 thread, 64 connections, {plan.duration_s:g} s x {plan.repetitions}, "
@@ -439,6 +462,7 @@ def render(plan: Plan, cores: Cores, outcome: Outcome) -> str:
         "",
         "Errors are wrk's socket errors plus responses with status 400 or more.",
         "",
+        *_baseline_section(plan.baseline, outcome.rows),
         "## Body size and memory",
         "",
         markdown_table(["server", "case", "speed / time", "memory", "detail"], outcome.body_lines)
@@ -457,6 +481,31 @@ def render(plan: Plan, cores: Cores, outcome: Outcome) -> str:
     return "\n".join(parts)
 
 
+def _command(plan: Plan) -> str:
+    smoke = " --smoke" if plan.smoke else ""
+    baseline = f" --baseline {plan.baseline.rev}" if plan.baseline is not None else ""
+    return f"python bench/run.py{smoke}{baseline}"
+
+
+def _baseline_section(baseline: Baseline | None, rows: list[Row]) -> list[str]:
+    """``## asgi-echo now vs REV``: both ratios to the same floor, per scenario; nothing without a baseline."""
+    if baseline is None or not rows:
+        return []
+    return [
+        f"## asgi-echo now vs {baseline.rev}",
+        "",
+        f"- {baseline.rev} is commit {baseline.commit}, built as shipped in a throwaway venv on its own pins "
+        f"(uvicorn {baseline.uvicorn_version}) and served as `uvicorn app.main:app {' '.join(baseline.options)}`, "
+        f'access log off, interleaved with the others; now is the row "{ECHO_QUIET}".',
+        "- Ratios to the floor: median req/s over the floor's median req/s (as in the throughput table); each "
+        "repetition: its req/s over the floor's in the same repetition. Points: now minus "
+        f"{baseline.rev}, positive when now is closer to the floor. Information only: no target uses it.",
+        "",
+        versus_table(rows, FLOOR, ECHO_QUIET, baseline.contestant, baseline.rev),
+        "",
+    ]
+
+
 def verdict(plan: Plan, outcome: Outcome) -> tuple[int, str]:
     """The exit code and its sentence."""
     if outcome.broken:
@@ -473,6 +522,31 @@ def verdict(plan: Plan, outcome: Outcome) -> tuple[int, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns the exit code (see the module docstring)."""
+    args = _arguments(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian package wrk; .ci/run installs it)", file=sys.stderr)
+        return 2
+    cores = Cores.detect()
+    plan = Plan.make(args.smoke)
+    results = args.results or (BENCH / "out" / "RESULTS-smoke.md" if plan.smoke else BENCH / "RESULTS.md")
+    outcome = Outcome()
+    _stop_on_sigterm()
+    with ExitStack() as cleanup:  # the builds' directories go whatever happens, SIGTERM included
+        try:
+            plan = prepare(plan, args.baseline, cleanup)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        measure(plan, cores, outcome)
+    text = render(plan, cores, outcome)
+    print(text)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(text)
+    print(f"written to {results}", file=sys.stderr)
+    return verdict(plan, outcome)[0]
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="about 2 s per contestant, 64 MiB bodies (CI)")
     parser.add_argument(
@@ -481,22 +555,26 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the Markdown results "
         "(default: bench/RESULTS.md, or bench/out/RESULTS-smoke.md with --smoke)",
     )
-    args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (Debian package wrk; .ci/run installs it)", file=sys.stderr)
-        return 2
-    cores = Cores.detect()
-    base_plan = Plan.make(args.smoke)
-    results = args.results or (BENCH / "out" / "RESULTS-smoke.md" if base_plan.smoke else BENCH / "RESULTS.md")
-    outcome = Outcome()
-    _stop_on_sigterm()
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure the shipped build of this git revision, on the dependencies it pinned, interleaved "
+        "with the others (about a minute more to install and compile it)",
+    )
+    return parser.parse_args(argv)
+
+
+def prepare(plan: Plan, baseline_rev: str | None, cleanup: ExitStack) -> Plan:
+    """The plan with the shipped build and, given a revision, the baseline's; ``cleanup`` removes both."""
     print("compiling the shipped build (setup.py) ...", file=sys.stderr)
-    try:
-        shipped = temporary_build()
-    except (RuntimeError, OSError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    plan = dataclasses.replace(base_plan, project=shipped)
+    shipped = temporary_build()
+    cleanup.callback(shutil.rmtree, shipped.parent, ignore_errors=True)
+    baseline = cleanup.enter_context(prepared(baseline_rev, DOCUMENTED_OPTIONS)) if baseline_rev else None
+    return dataclasses.replace(plan, project=shipped, baseline=baseline)
+
+
+def measure(plan: Plan, cores: Cores, outcome: Outcome) -> None:
+    """Everything measured into ``outcome``; a failure on the way becomes a broken run."""
     if cores.client is not None:
         # The body client runs in this process: beside wrk, off the servers' core (they get theirs by taskset).
         os.sched_setaffinity(0, {cores.client})
@@ -508,14 +586,6 @@ def main(argv: list[str] | None = None) -> int:
             capture_targets(plan, outcome)
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # TimeoutError is an OSError
         outcome.broken.append(f"{type(exc).__name__}: {exc}")
-    finally:
-        shutil.rmtree(shipped.parent, ignore_errors=True)
-    text = render(plan, cores, outcome)
-    print(text)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(text)
-    print(f"written to {results}", file=sys.stderr)
-    return verdict(plan, outcome)[0]
 
 
 def _stop_on_sigterm() -> None:

@@ -165,11 +165,17 @@ class Server:
 
 
 def uvicorn(
-    name: str, target: str, options: tuple[str, ...], env: dict[str, str] | None = None, project: Path = ROOT
+    name: str,
+    target: str,
+    options: tuple[str, ...],
+    env: dict[str, str] | None = None,
+    project: Path = ROOT,
+    python: Path | str = sys.executable,
 ) -> Server:
     """A one-worker uvicorn serving ``target`` (``module:attr``) from ``project`` (a copy of the repository,
-    such as a shipped build from ``bench.shipped``; default: the checkout) with ``options``."""
-    command = [sys.executable, "-m", "uvicorn", target, "--app-dir", str(project), "--host", "127.0.0.1"]
+    such as a shipped build from ``bench.shipped``; default: the checkout) with ``options``, run by ``python``
+    (default: this interpreter; another venv's for an earlier revision on its own pins)."""
+    command = [str(python), "-m", "uvicorn", target, "--app-dir", str(project), "--host", "127.0.0.1"]
     return Server(name, [*command, "--port", "{port}", *options], env or {})
 
 

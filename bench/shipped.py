@@ -21,14 +21,15 @@ from bench.servers import ROOT
 _LEFT_OUT = (".git", ".venv", "venv", "build", "out", "__pycache__", "*.so", ".*_cache", ".hypothesis")
 
 
-def build(destination: Path) -> Path:
-    """Copy the project to ``destination`` (which must not exist) and compile ``setup.py``'s modules there.
+def build(destination: Path, source: Path = ROOT, python: Path | str = sys.executable) -> Path:
+    """Copy ``source`` (default: the checkout) to ``destination`` (which must not exist) and compile its
+    ``setup.py``'s modules there with ``python`` (default: this interpreter; the build serves only under it).
 
     Returns ``destination``. Raises ``RuntimeError`` with the compiler's last lines when the build fails.
     """
-    shutil.copytree(ROOT, destination, ignore=shutil.ignore_patterns(*_LEFT_OUT))
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns(*_LEFT_OUT))
     result = subprocess.run(
-        [sys.executable, "setup.py", "build_ext", "--inplace"],
+        [str(python), "setup.py", "build_ext", "--inplace"],
         cwd=destination,
         capture_output=True,
         text=True,

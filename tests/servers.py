@@ -33,11 +33,16 @@ class RunningServer:
     """One uvicorn subprocess; its merged stdout/stderr is collected line by line in ``log``."""
 
     def __init__(
-        self, extra_options: tuple[str, ...], env: dict[str, str] | None = None, *, plain: bool = False
+        self,
+        extra_options: tuple[str, ...],
+        env: dict[str, str] | None = None,
+        *,
+        plain: bool = False,
+        port: int | None = None,
     ) -> None:
         """``python -m app --port PORT EXTRA...``; with ``plain``, ``uvicorn app.main:app --port PORT EXTRA...``
-        (uvicorn's own defaults: what a user who skips the README runs)."""
-        self.port = free_port()
+        (uvicorn's own defaults: what a user who skips the README runs). ``port`` defaults to a free one."""
+        self.port = free_port() if port is None else port
         self.options = extra_options
         entry = ["uvicorn", "app.main:app"] if plain else ["app"]
         command = [sys.executable, "-m", *entry, "--port", str(self.port), *self.options]

@@ -1,4 +1,4 @@
-"""The README's promises that code can check: its commands and its JSON field table."""
+"""The promises of the README and docs/ that code can check: the commands, the tables, the image's defaults."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bench.servers import image_env
 from tests.servers import DOCUMENTED_OPTIONS, ROOT
 
 README = (ROOT / "README.md").read_text()
+DOCS = ROOT / "docs"
 
 
 def command_after(comment: str) -> str:
@@ -44,20 +45,21 @@ def test_the_default_flags_say_what_the_environment_says() -> None:
 
 
 async def test_every_json_field_is_documented_and_no_other(client: httpx.AsyncClient) -> None:
-    section = README.split("## The JSON echo", 1)[1].split("\n## ", 1)[0]
+    section = page_section("echo-formats.md", "The JSON echo")
     documented = re.findall(r"^\| `(\w+)` \|", section, re.MULTILINE)
     document = (await client.get("/?echo_format=json")).json()
     assert documented == list(document)
 
 
-def section(title: str) -> str:
-    return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+def page_section(page: str, title: str) -> str:
+    """The text of the ``## title`` section of ``docs/page``."""
+    return (DOCS / page).read_text().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
 def test_every_setting_is_in_the_configuration_table() -> None:
     code = (ROOT / "app" / "settings.py").read_text()
     in_code = set(re.findall(r'"(ECHO_[A-Z_]+)"', code))
-    table = section("Configuration")
+    table = page_section("configuration.md", "Configuration")
     documented = set(re.findall(r"`(ECHO_[A-Z_]+)`", table))
     assert in_code == documented
 
@@ -65,14 +67,15 @@ def test_every_setting_is_in_the_configuration_table() -> None:
 def test_every_control_is_in_the_controls_table() -> None:
     from app.controls.parse import NAMES
 
-    table = section("Response controls")
+    table = page_section("controls.md", "Response controls")
     documented = re.findall(r"^\| `(\w+)` \| `echo_\1`", table, re.MULTILINE)
     assert documented == list(NAMES)
 
 
-def test_readme_lists_every_server_default_of_the_image() -> None:
+def test_the_docs_list_every_server_default_of_the_image() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     in_image = set(re.findall(r"^\s+(UVICORN_[A-Z_]+=\S+?)\s*\\?$", dockerfile, re.MULTILINE))
-    section = README.split("Server defaults live in uvicorn's", 1)[1].split("\n\n", 1)[0]
+    operations = (DOCS / "operations.md").read_text()
+    section = operations.split("Server defaults live in uvicorn's", 1)[1].split("\n\n", 1)[0]
     assert in_image
     assert set(re.findall(r"`(UVICORN_[A-Z_]+=[^`]+)`", section)) == in_image

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.main import create_app
 from app.ops.access_log import AccessLog, escape
 from app.ops.cors import Cors
+from app.ops.metrics import Metrics
 from app.ops.observe import ObserveMiddleware
 from app.settings import Settings
 from tests.conftest import BASE_URL
@@ -119,6 +121,9 @@ async def test_origin_list_allows_only_listed_origins(harness: Harness) -> None:
     assert "Origin" in good.headers.get_list("vary")
     bad = await client.get("/", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in bad.headers
+    # A cache must not hand this answer (no CORS fields) to an allowed origin: it varies by Origin too.
+    assert "Origin" in bad.headers.get_list("vary")
+    assert "Origin" in (await client.get("/")).headers.get_list("vary")
     refused = await client.options(
         "/", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"}
     )
@@ -311,3 +316,29 @@ async def test_the_apps_start_message_is_not_changed_in_place() -> None:
             response = await client.get("/")
             assert len(response.headers.get_list("x-request-id")) == 1
     assert start["headers"] == [(b"content-type", b"text/plain")]
+
+
+async def test_a_request_cancelled_at_shutdown_is_answered_and_recorded_as_503() -> None:
+    async def cancelled(scope: Scope, receive: Receive, send: Send) -> None:
+        raise asyncio.CancelledError  # what uvicorn does to requests still running at the graceful timeout
+
+    lines: list[str] = []
+    metrics = Metrics()
+    middleware = ObserveMiddleware(
+        cancelled, prefix="/_echo", cors=Cors(("*",)), metrics=metrics, access_log=AccessLog("text", lines.append)
+    )
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "path": "/slow", "raw_path": b"/slow", "query_string": b"",
+             "headers": [], "client": ("127.0.0.1", 9)}  # fmt: skip
+    await middleware(scope, receive, send)
+    assert sent[0]["status"] == 503
+    assert (b"retry-after", b"1") in sent[0]["headers"]
+    assert '"GET /slow" 503 ' in lines[-1]
+    assert b'echo_http_requests_total{method="GET",status_class="5xx"} 1.0' in metrics.exposition()

@@ -11,15 +11,18 @@ fields, content in the handshake) reach ``handle_handshake_exception``, where th
 
 from __future__ import annotations
 
+import codecs
 from http import HTTPStatus
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame
 from websockets.http11 import Response
 
-from app.server.refusal import SAFETY_FIELDS
+from app.server.refusal import SAFETY_FIELDS, peer_text
 
 SWITCHING_PROTOCOLS = 101
+INVALID_FRAME_PAYLOAD_DATA = 1007  # RFC 6455 §7.4.1: a text message that is not UTF-8
 
 
 def add_safety_fields(response: Response) -> Response:
@@ -42,6 +45,35 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         send_response = self.conn.send_response
         self.conn.send_response = lambda response: send_response(add_safety_fields(response))  # type: ignore[method-assign]
+        self._text = codecs.getincrementaldecoder("utf-8")()
+
+    def handle_text(self, event: Frame) -> None:
+        self._text.reset()
+        if not self._invalid_utf8(event):
+            super().handle_text(event)
+
+    def handle_cont(self, event: Frame) -> None:
+        if self.curr_msg_data_type != "text" or not self._invalid_utf8(event):
+            super().handle_cont(event)
+
+    def _invalid_utf8(self, event: Frame) -> bool:
+        """Check a text frame as it arrives (RFC 6455 §8.1: fail fast); on invalid UTF-8 close with 1007.
+
+        uvicorn checks only the whole message and logs a traceback at ERROR for each such client; here
+        one line at INFO, and the connection is failed at the first bad frame.
+        """
+        if self.close_sent:
+            return False  # closing already: uvicorn discards what still arrives
+        try:
+            self._text.decode(event.data, final=event.fin)
+        except UnicodeDecodeError:
+            self.logger.info(
+                "WebSocket from %s closed with 1007: invalid UTF-8 in a text message", peer_text(self.client)
+            )
+            self.conn.send_close(INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8")
+            self.handle_parser_exception()
+            return True
+        return False
 
     def handle_handshake_exception(self) -> None:
         """Answer a head ``websockets`` refused before it became a request, and close.

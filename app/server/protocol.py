@@ -29,10 +29,12 @@ import asyncio
 import re
 from asyncio import TimerHandle
 from collections import deque
+from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
 import httptools
 from uvicorn.config import Config
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
@@ -43,6 +45,8 @@ from app.server.refusal import CONNECT_NOT_ECHOED, classify_parser_error, peer_t
 from app.server.websocket_protocol import SafeRefusalWebSocketProtocol
 from app.server.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
 
+#: Parsed requests waiting for their turn on one connection before reading stops (one read may add more).
+MAX_QUEUED_REQUESTS = 16
 LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
 _AUTHORITY_END = re.compile(rb"[/?#]")  # what ends the authority of an absolute URI (RFC 3986 §3.2)
 
@@ -103,6 +107,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.flow = BoundedReading(transport, lambda: len(self.pipeline))
         self._tls = tls_facts(transport)
         self._writer = CoalescingWriter(transport, self.loop)
         self._arm_head_timer()
@@ -433,6 +438,28 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._lingering.cancel()
         self._cancel_timers()
         super().connection_lost(exc)
+
+
+class BoundedReading(FlowControl):
+    """uvicorn's flow control, except that reading stays paused while answers wait to be written or
+    ``MAX_QUEUED_REQUESTS`` parsed requests wait for their turn: a client that pipelines requests and reads
+    nothing cannot make the server parse, queue and answer without bound."""
+
+    def __init__(self, transport: asyncio.Transport, queued: Callable[[], int]) -> None:
+        super().__init__(transport)
+        self.queued = queued  # how many parsed requests wait for their turn
+
+    def resume_reading(self) -> None:
+        if not self.write_paused and self.queued() < MAX_QUEUED_REQUESTS:
+            super().resume_reading()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self.pause_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self.resume_reading()
 
 
 class _AfterIgnoredUpgrade:

@@ -46,7 +46,7 @@ class Settings:
     """The server's effective configuration; every field has a unit in its name where it has one.
 
     Build one with ``Settings.from_environ()`` (what ``app.main`` does) or directly in tests:
-    ``Settings(max_body_bytes=16)``. The README's "Configuration" table lists each variable.
+    ``Settings(max_body_bytes=16)``. docs/configuration.md lists each variable.
     """
 
     #: ECHO_MAX_BODY_BYTES: largest request content echoed; past it 413 (RFC 9110 §15.5.14).
@@ -61,6 +61,9 @@ class Settings:
     header_timeout_s: float = 10.0
     #: ECHO_BODY_TIMEOUT_S: time the request content may make no progress; past it 408.
     body_timeout_s: float = 30.0
+    #: ECHO_WRITE_TIMEOUT_S: time a response may make no write progress while output waits; past it the
+    #: connection is closed. An idle stream, a delay or a hang is not a write stall.
+    write_timeout_s: float = 30.0
     #: ECHO_MAX_STREAM_BYTES: largest content sent back in ``echo_mode=stream``.
     max_stream_bytes: int = 4 * GIB
     #: ECHO_MAX_DELAY_MS: ceiling of the ``delay`` control, in milliseconds.
@@ -111,6 +114,7 @@ class Settings:
             max_target_bytes=read("ECHO_MAX_TARGET_BYTES", _positive_int, default.max_target_bytes),
             header_timeout_s=read("ECHO_HEADER_TIMEOUT_S", _positive_seconds, default.header_timeout_s),
             body_timeout_s=read("ECHO_BODY_TIMEOUT_S", _positive_seconds, default.body_timeout_s),
+            write_timeout_s=read("ECHO_WRITE_TIMEOUT_S", _positive_seconds, default.write_timeout_s),
             max_stream_bytes=read("ECHO_MAX_STREAM_BYTES", _positive_int, default.max_stream_bytes),
             max_delay_ms=read("ECHO_MAX_DELAY_MS", _non_negative_int, default.max_delay_ms),
             controls=read("ECHO_CONTROLS", _boolean, default.controls),

@@ -22,6 +22,7 @@ class ProtocolLimits:
     max_target_bytes: int
     header_timeout_s: float
     body_timeout_s: float
+    write_timeout_s: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProtocolLimits:
@@ -30,6 +31,7 @@ class ProtocolLimits:
             max_target_bytes=settings.max_target_bytes,
             header_timeout_s=settings.header_timeout_s,
             body_timeout_s=settings.body_timeout_s,
+            write_timeout_s=settings.write_timeout_s,
         )
 
 

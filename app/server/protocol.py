@@ -107,7 +107,9 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.flow = BoundedReading(transport, lambda: len(self.pipeline))
+        self.flow = BoundedReading(
+            transport, lambda: len(self.pipeline), self.limits.write_timeout_s, self._write_stalled
+        )
         self._tls = tls_facts(transport)
         self._writer = CoalescingWriter(transport, self.loop)
         self._arm_head_timer()
@@ -433,7 +435,19 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
                 timer.cancel()
         self._head_timer = self._body_timer = None
 
+    def _write_stalled(self) -> None:
+        # Nothing more can be sent to this client: abandon the response, and drop the connection without
+        # waiting for the buffer to drain (abort); the app sees a disconnect and releases what it holds.
+        self.logger.info(
+            "Closed the connection of %s: no write progress for %g s (ECHO_WRITE_TIMEOUT_S)",
+            peer_text(self.client),
+            self.limits.write_timeout_s,
+        )
+        self.transport.abort()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        if isinstance(self.flow, BoundedReading):
+            self.flow.cancel_stall_timer()
         if self._lingering is not None:
             self._lingering.cancel()
         self._cancel_timers()
@@ -443,11 +457,21 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
 class BoundedReading(FlowControl):
     """uvicorn's flow control, except that reading stays paused while answers wait to be written or
     ``MAX_QUEUED_REQUESTS`` parsed requests wait for their turn: a client that pipelines requests and reads
-    nothing cannot make the server parse, queue and answer without bound."""
+    nothing cannot make the server parse, queue and answer without bound. Output that makes no progress for
+    ``write_timeout_s`` calls ``on_stall``."""
 
-    def __init__(self, transport: asyncio.Transport, queued: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        queued: Callable[[], int],
+        write_timeout_s: float,
+        on_stall: Callable[[], None],
+    ) -> None:
         super().__init__(transport)
         self.queued = queued  # how many parsed requests wait for their turn
+        self.write_timeout_s = write_timeout_s
+        self.on_stall = on_stall
+        self._stall_timer: asyncio.TimerHandle | None = None
 
     def resume_reading(self) -> None:
         if not self.write_paused and self.queued() < MAX_QUEUED_REQUESTS:
@@ -456,10 +480,23 @@ class BoundedReading(FlowControl):
     def pause_writing(self) -> None:
         super().pause_writing()
         self.pause_reading()
+        if self._stall_timer is None:  # the transport's buffer passed its high-water mark: the clock starts
+            self._stall_timer = asyncio.get_running_loop().call_later(self.write_timeout_s, self._stalled)
 
     def resume_writing(self) -> None:
         super().resume_writing()
+        self.cancel_stall_timer()
         self.resume_reading()
+
+    def cancel_stall_timer(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    def _stalled(self) -> None:
+        self._stall_timer = None
+        if self.write_paused:
+            self.on_stall()
 
 
 class _AfterIgnoredUpgrade:

@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Match, Mount, Router
 from starlette.types import ASGIApp, Scope
 
+from app.echo.body import InflightBudget
 from app.echo.endpoints import EchoEndpoint
 from app.echo.fallback import EchoByType
 from app.echo.websocket import WebSocketEcho
@@ -35,8 +36,10 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     sink = LineWriter() if log_sink is None else log_sink
     metrics = Metrics() if settings.metrics else None
     echo_log = EchoLog(settings.log_redact, sink) if settings.log_echo else None
-    echo = EchoEndpoint(settings, echo_log.write if echo_log is not None else None)
-    websocket_echo = WebSocketEcho(settings.ws_idle_timeout_s, metrics)
+    # One budget for request content held in memory: HTTP bodies and WebSocket messages (inflated) alike.
+    budget = InflightBudget(settings.max_inflight_bytes)
+    echo = EchoEndpoint(settings, echo_log.write if echo_log is not None else None, budget)
+    websocket_echo = WebSocketEcho(settings.ws_idle_timeout_s, metrics, budget)
     app = EchoApplication(
         settings,
         routes=[

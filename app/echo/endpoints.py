@@ -45,13 +45,15 @@ class EchoEndpoint:
         InvalidControl: an unknown or invalid ``echo_*`` / ``X-Echo-*`` control (400).
     """
 
-    def __init__(self, settings: Settings, echo_log: EchoLogWriter | None = None) -> None:
+    def __init__(
+        self, settings: Settings, echo_log: EchoLogWriter | None = None, budget: InflightBudget | None = None
+    ) -> None:
         self.settings = settings
         self.hostname = socket.gethostname()
         self.instance = settings.instance.as_document()
         self.sequences = StatusSequences()
         self.echo_log = echo_log
-        self.budget = InflightBudget(settings.max_inflight_bytes)
+        self.budget = InflightBudget(settings.max_inflight_bytes) if budget is None else budget
         self.controls_on = settings.controls  # read per request: one attribute, not two
         self.max_body_bytes = settings.max_body_bytes
 

@@ -11,6 +11,7 @@ fields, content in the handshake) reach ``handle_handshake_exception``, where th
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 from http import HTTPStatus
 from typing import Any
@@ -19,6 +20,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame
 from websockets.http11 import Response
 
+from app.server.limits import limits_for
 from app.server.refusal import SAFETY_FIELDS, peer_text
 
 SWITCHING_PROTOCOLS = 101
@@ -46,6 +48,49 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         send_response = self.conn.send_response
         self.conn.send_response = lambda response: send_response(add_safety_fields(response))  # type: ignore[method-assign]
         self._text = codecs.getincrementaldecoder("utf-8")()
+        self._write_timeout_s = limits_for(self.config.loaded_app).write_timeout_s
+        self._paused_for_output = False
+        self._stall_timer: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if not self.writable.is_set() and not self.transport.is_closing() and not self._paused_for_output:
+            # Output waits for a client that does not read: read no more until it drains, so pongs and
+            # echoed messages cannot pile up (at most what one read brought is answered meanwhile).
+            self._paused_for_output = True
+            self.transport.pause_reading()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stall_timer is None:
+            self._stall_timer = self.loop.call_later(self._write_timeout_s, self._write_stalled)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+        if self._paused_for_output:
+            self._paused_for_output = False
+            if not self.read_paused and not self.transport.is_closing():
+                self.transport.resume_reading()
+
+    def _write_stalled(self) -> None:
+        self._stall_timer = None
+        if self.writable.is_set() or self.transport.is_closing():
+            return
+        self.logger.info(
+            "Closed the WebSocket of %s: no write progress for %g s (ECHO_WRITE_TIMEOUT_S)",
+            peer_text(self.client),
+            self._write_timeout_s,
+        )
+        self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+        super().connection_lost(exc)
 
     def handle_text(self, event: Frame) -> None:
         self._text.reset()

@@ -1,8 +1,4 @@
-"""``python -m app`` (or the ``asgi-echo`` command): the full product, as the image runs it, on 127.0.0.1:8000.
-
-uvicorn's own command line with the server defaults of ``app.server.defaults`` set as its ``UVICORN_*``
-variables, so every uvicorn flag passes through and wins: ``python -m app --reload --port 5000``.
-"""
+"""``python -m app`` / ``asgi-echo``: uvicorn as the image runs it, the defaults set as ``UVICORN_*`` variables."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Exception types and the one place where they become HTTP responses.
-
-Every error answer is a short ``text/plain`` message with the same safety fields as an echo; no
-traceback ever reaches a client (Starlette's ``debug`` stays off).
-"""
+"""Exception types and the one place where they become short ``text/plain`` answers (never a traceback)."""
 
 from __future__ import annotations
 
@@ -15,8 +11,7 @@ from app.server.refusal import CONNECT_NOT_ECHOED
 
 
 class EchoError(Exception):
-    """A request the server refuses; ``status`` is the HTTP status, ``message`` the plain reason,
-    ``fields`` extra response fields (such as ``Retry-After``)."""
+    """A refused request: HTTP ``status``, plain ``message``, extra response ``fields`` (such as ``Retry-After``)."""
 
     status = 400
 
@@ -57,10 +52,7 @@ class RawHeadUnavailable(EchoError):
 
 
 class ServerBusy(EchoError):
-    """Request content in memory across all requests would pass ``ECHO_MAX_INFLIGHT_BYTES`` (503).
-
-    ``Retry-After`` (RFC 9110 §10.2.3) tells the client when to try again, in seconds.
-    """
+    """Request content in memory would pass ``ECHO_MAX_INFLIGHT_BYTES`` (503, ``Retry-After``: RFC 9110 §10.2.3)."""
 
     status = 503
     RETRY_AFTER_S = 1
@@ -78,20 +70,14 @@ class InvalidControl(EchoError):
 
 
 def plain_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    """Build the one error shape: ``text/plain`` body ``message`` plus a newline.
-
-    ``headers`` adds fields the status calls for, e.g. ``Allow`` on a 405 (RFC 9110 §15.5.6).
-    """
+    """The one error shape: ``text/plain`` ``"{status} {message}\\n"``, plus ``headers`` such as ``Allow`` on a 405
+    (RFC 9110 §15.5.6)."""
     return PlainTextResponse(f"{status} {message}\n", status_code=status, headers=headers)
 
 
 def error_response(exc: Exception) -> Response:
-    """The plain answer to an exception raised while handling a request.
-
-    ``EchoError`` gives its own status and message; Starlette's ``HTTPException`` (404 and 405 from the
-    router, with ``Allow``) its status and detail; anything else a bare 500 (the caller re-raises it, so
-    the server logs the traceback and no client ever sees one).
-    """
+    """The status and message of an ``EchoError`` or ``HTTPException``, else a bare 500 (the caller re-raises
+    that one, so the server logs its traceback)."""
     if isinstance(exc, EchoError):
         return plain_error(exc.status, exc.message, exc.fields)
     if isinstance(exc, HTTPException):

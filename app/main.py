@@ -24,14 +24,8 @@ from app.settings import Settings, SettingsError
 
 
 def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = None) -> EchoApplication:
-    """Build the ASGI application.
-
-    ``settings`` defaults to ``Settings.from_environ()``; ``log_sink`` receives each log line (default:
-    a ``LineWriter`` on stdout).
-
-    Raises:
-        SettingsError: an ``ECHO_*`` variable is invalid (only when ``settings`` is None).
-    """
+    """Build the ASGI app: ``settings`` default to ``Settings.from_environ()`` (which raises ``SettingsError`` for
+    an invalid ``ECHO_*`` variable), ``log_sink`` (each log line) to stdout."""
     settings = Settings.from_environ() if settings is None else settings
     sink = LineWriter() if log_sink is None else log_sink
     metrics = Metrics() if settings.metrics else None
@@ -43,8 +37,7 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     app = EchoApplication(
         settings,
         routes=[
-            # The reserved prefix is mounted first: its paths are never echoed (404/405 instead). Every
-            # other request goes to the router's default below: the echo.
+            # First: paths under the reserved prefix are never echoed (404/405 instead).
             ReservedMount(settings.prefix, app=Router(service_routes(settings, metrics), redirect_slashes=False)),
         ],
         middleware=[
@@ -57,37 +50,26 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
             )
         ],
     )
-    # The echo is the router's default rather than a catch-all Route: that also takes `OPTIONS *` and
-    # absolute-form targets (RFC 9112 §3.2.4, §3.2.2) and paths holding a newline, which no path pattern
-    # matches (`.` stops there), and it saves a pattern match per request (~2 µs). Never redirect.
+    # The router's default, not a catch-all Route: no path pattern matches `OPTIONS *`, absolute-form targets
+    # (RFC 9112 §3.2.4, §3.2.2) or a path holding a newline. Never redirect.
     app.router.default = EchoByType(echo, websocket_echo, settings.prefix)
     app.router.redirect_slashes = False
     return app
 
 
 class ReservedMount(Mount):
-    """Starlette's ``Mount`` for the reserved prefix, with a prefix test before its pattern.
-
-    Nearly every request is for the echo, not under the prefix: a path that does not even contain the
-    prefix (anywhere: ``scope["path"]`` may start with a root path) is turned away at a fraction of the
-    pattern match's cost.
-    """
+    """Starlette's ``Mount`` for the reserved prefix, with a prefix test before its pattern."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """``Match.NONE`` at once for a path without the prefix in it, else ``Mount.matches``."""
+        """``Match.NONE`` for a path without the prefix anywhere (it may follow a root path), else ``Mount.matches``."""
         if self.path not in scope.get("path", ""):
             return Match.NONE, {}
         return super().matches(scope)
 
 
 class EchoApplication(Starlette):
-    """Starlette with its routing and our middleware only.
-
-    Starlette wraps every app in two error layers of its own (``ServerErrorMiddleware`` and
-    ``ExceptionMiddleware``), each a call per ASGI message; ``ObserveMiddleware`` maps exceptions to plain
-    answers itself, so those layers are left out. ``scope["app"]`` is still set, so the router raises
-    ``HTTPException`` for 404 and 405 instead of answering without our safety fields.
-    """
+    """Starlette without its two error layers (``ObserveMiddleware`` maps exceptions itself); ``scope["app"]`` is
+    still set, so the router raises ``HTTPException`` for 404 and 405 rather than answering without safety fields."""
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -96,7 +78,7 @@ class EchoApplication(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         """The user middleware around the router, outermost first (Starlette's own layers left out)."""
-        # The router's own stack (its `app`, as it has no middleware): `Router.__call__` only forwards to it.
+        # The router's own stack: `Router.__call__` only forwards to it.
         app: ASGIApp = self.router.middleware_stack
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)

@@ -43,11 +43,7 @@ def _default_redact() -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """The server's effective configuration; every field has a unit in its name where it has one.
-
-    Build one with ``Settings.from_environ()`` (what ``app.main`` does) or directly in tests:
-    ``Settings(max_body_bytes=16)``. docs/configuration.md lists each variable.
-    """
+    """The effective configuration; units are in the field names. docs/configuration.md lists each variable."""
 
     #: ECHO_MAX_BODY_BYTES: largest request content echoed; past it 413 (RFC 9110 §15.5.14).
     max_body_bytes: int = 10 * MIB
@@ -78,7 +74,6 @@ class Settings:
     metrics: bool = True
     #: ECHO_ACCESS_LOG: one line per request on stdout.
     access_log: bool = True
-    #: ECHO_LOG_FORMAT: ``text`` or ``json`` (one object per line).
     log_format: LogFormat = "text"
     #: ECHO_LOG_ECHO: also log each request's full echo (secrets redacted).
     log_echo: bool = False
@@ -88,17 +83,12 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     #: ECHO_WS_IDLE_TIMEOUT_S: a WebSocket with no message for this long is closed with 1001.
     ws_idle_timeout_s: float = 300.0
-    #: ECHO_POD_NAME, ECHO_POD_NAMESPACE, ECHO_NODE_NAME, ECHO_POD_IP.
     instance: Instance = field(default_factory=Instance)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read ``ECHO_*`` variables from ``environ`` (default ``os.environ``) and ``.env`` if present.
-
-        Raises:
-            SettingsError: a variable is set to a value of the wrong form, e.g.
-                ``ECHO_MAX_BODY_BYTES='10x' is not an integer``.
-        """
+        """Read ``ECHO_*`` variables from ``environ`` (default ``os.environ``) and ``.env`` if present. Raises
+        ``SettingsError``, naming the variable, for a value of the wrong form."""
         env_file = ENV_FILE if os.path.isfile(ENV_FILE) else None
         config = Config(env_file, environ=os.environ if environ is None else environ)
         default = cls()

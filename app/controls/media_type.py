@@ -1,8 +1,5 @@
-"""The ``media-type`` grammar of RFC 9110 §8.3.1, checked by a hand parser in one pass.
-
-A regular expression for this grammar backtracks exponentially on optional whitespace around empty
-parameters (``a/b ; ; ; !``); the parser below reads each character once, so its cost is linear.
-"""
+"""The ``media-type`` grammar of RFC 9110 §8.3.1, checked in linear time: a regular expression for it backtracks
+exponentially on whitespace around empty parameters (``a/b ; ; ; !``)."""
 
 from __future__ import annotations
 
@@ -18,11 +15,8 @@ _ESCAPABLE = frozenset("\t").union(map(chr, [*range(0x20, 0x7F), *range(0x80, 0x
 
 
 def is_media_type(value: str) -> bool:
-    """True when ``value`` is ``type "/" subtype *( OWS ";" OWS [ parameter ] )``.
-
-    A parameter is ``token "=" ( token / quoted-string )`` (RFC 9110 §5.6.6); empty parameters are allowed,
-    leading and trailing whitespace is not. Runs in time linear in ``len(value)``.
-    """
+    """True when ``value`` is ``type "/" subtype *( OWS ";" OWS [ parameter ] )``, without leading or trailing
+    whitespace; a parameter is ``token "=" ( token / quoted-string )`` (RFC 9110 §5.6.6)."""
     end = len(value)
     position = _token_end(value, 0)
     if position == 0 or position == end or value[position] != "/":

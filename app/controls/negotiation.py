@@ -21,11 +21,7 @@ class _Unparsable(ValueError):
 
 
 def format_from_control(value: str) -> EchoFormat:
-    """Validate an ``echo_format`` value: ``text``, ``json`` or ``raw`` (the request as received).
-
-    Raises:
-        InvalidControl: any other value.
-    """
+    """Validate an ``echo_format`` value: ``text``, ``json`` or ``raw``; raises ``InvalidControl`` for any other."""
     for echo_format in FORMATS:
         if value == echo_format:
             return echo_format
@@ -36,11 +32,8 @@ MAX_CACHED_ACCEPT_CHARS = 256
 
 
 def format_from_accept(accept: str | None) -> EchoFormat:
-    """Pick the echo format for an ``Accept`` value; common (short) values are answered from a cache.
-
-    Only values up to ``MAX_CACHED_ACCEPT_CHARS`` are cached, so clients cannot fill memory with long
-    distinct values.
-    """
+    """The echo format for an ``Accept`` value. Only values up to ``MAX_CACHED_ACCEPT_CHARS`` are cached, so clients
+    cannot fill memory with long distinct values."""
     if accept is None:
         return "text"
     if len(accept) > MAX_CACHED_ACCEPT_CHARS:
@@ -49,12 +42,8 @@ def format_from_accept(accept: str | None) -> EchoFormat:
 
 
 def _format_from_accept(accept: str | None) -> EchoFormat:
-    """Pick ``json`` when ``Accept`` ranks ``application/json`` strictly above ``text/plain``.
-
-    ``accept`` is the field value (several ``Accept`` lines joined with ``,``), or None when absent.
-    Each candidate takes the q of the most specific range that matches it; ties, no field, ``*/*``
-    and a field that does not parse all give ``text``.
-    """
+    """``json`` when ``Accept`` ranks ``application/json`` strictly above ``text/plain``, each taking the q of its
+    most specific matching range; ties, no field, ``*/*`` and a field that does not parse give ``text``."""
     if accept is None:
         return "text"
     try:

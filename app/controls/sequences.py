@@ -8,10 +8,8 @@ MAX_KEYS = 10_000
 
 
 class StatusSequences:
-    """Per-key position in a status list, cycling; at most ``max_keys`` keys, least recently used dropped.
-
-    The state lives in this process only: with ``--workers N`` each worker keeps its own.
-    """
+    """Per-key position in a status list, cycling; at most ``max_keys`` keys, least recently used dropped. Per
+    process: with ``--workers N`` each worker keeps its own."""
 
     def __init__(self, max_keys: int = MAX_KEYS) -> None:
         self.max_keys = max_keys

@@ -10,12 +10,8 @@ from app.errors import ContentTooLarge, ServerBusy
 
 
 class InflightBudget:
-    """Bytes of request content held in memory at once, across every request of this process.
-
-    A request reserves its bytes before holding them and releases them once its response is sent;
-    a reservation past ``max_bytes`` raises ``ServerBusy`` (503), so many large bodies at once cannot
-    push the process past its memory limit.
-    """
+    """Bytes of request content held in memory at once across this process's requests, bounded so that many
+    large bodies at once cannot push the process past its memory limit."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -28,14 +24,13 @@ class InflightBudget:
         self.held_bytes += size_bytes
 
     def release(self, size_bytes: int) -> None:
-        """Give back ``size_bytes`` reserved earlier."""
         self.held_bytes -= size_bytes
 
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-# Built per request: a plain class, not a dataclass, for the reason given at app.head.HeadFacts.
+# A plain class, not a dataclass: built per request (as app.echo.head.HeadFacts).
 class Body:
     """The request content as it arrived: ``chunks`` in order (none empty), ``size_bytes`` in total."""
 
@@ -62,16 +57,12 @@ class Body:
 
 
 async def read_body(request: Request, declared_length: int | None, max_body_bytes: int, budget: InflightBudget) -> Body:
-    """Read the whole request content, at most ``max_body_bytes`` bytes, reserved in ``budget``.
-
-    ``declared_length`` is the request's ``Content-Length`` (None without one); it is reserved at
-    once, chunked content as it arrives. On success the caller releases ``Body.size_bytes`` from
-    ``budget`` after the response; on an exception the reservation is already released.
+    """Read the whole content, at most ``max_body_bytes``, reserved in ``budget`` (``declared_length`` at once, chunked
+    content as it arrives); the caller releases ``Body.size_bytes`` after the response, an exception releases it.
 
     Raises:
-        ContentTooLarge: at once when ``Content-Length`` declares more than the ceiling (nothing is
-            read, so no ``100 Continue`` is sent), else as soon as the bytes received cross it.
-        ServerBusy: the content would pass the budget (503), checked before reading what is declared.
+        ContentTooLarge: over the ceiling; at once for a ``declared_length``, so no ``100 Continue`` is sent.
+        ServerBusy: the content would pass the budget.
         starlette.requests.ClientDisconnect: the client went away before the content ended.
     """
     if declared_length is not None and declared_length > max_body_bytes:

@@ -1,9 +1,5 @@
-"""Where the ``client`` an echo reports came from: the TCP peer, or a proxy field some server trusted.
-
-uvicorn's ``--proxy-headers`` (on by default, trusting 127.0.0.1) replaces the ASGI ``client`` with the
-address an ``X-Forwarded-For`` field names. An echo must say so, and must never pass such a value off as
-the TCP peer: that comes from the socket (``app.server.wire.WireFacts.peer``) or is not known.
-"""
+"""Where the ASGI ``client`` came from: the TCP peer, or a proxy field a server trusted (uvicorn's ``--proxy-headers``
+is on by default). An echo says so, and never passes such a value off as the TCP peer."""
 
 from __future__ import annotations
 
@@ -15,12 +11,8 @@ CLIENT_SOURCES = ("tcp", "x-forwarded-for", "forwarded", "unknown")
 def client_source(
     client: tuple[str, int] | None, peer: tuple[str, int] | None, headers: Sequence[tuple[bytes, bytes]]
 ) -> str:
-    """One of ``CLIENT_SOURCES`` for the ASGI ``client``, given the TCP ``peer`` (None when the server did not
-    say) and the request's fields (names lowercase).
-
-    Without a known peer, a request with no proxy fields has the TCP peer as its client: servers replace
-    the client only from such fields.
-    """
+    """One of ``CLIENT_SOURCES`` for ``client``, given the TCP ``peer`` (None when unknown) and the request's fields
+    (names lowercase). Without a peer and without proxy fields it is ``tcp``: servers replace it only from those."""
     if client is None:
         return "unknown"
     if peer is not None and tuple(client) == tuple(peer):

@@ -1,4 +1,4 @@
-"""RFC 3339 UTC timestamps for per-request use, cheap because the part up to the second is cached."""
+"""RFC 3339 UTC timestamps, the part up to the second cached."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import time
 
 
 class Rfc3339Clock:
-    """Formats seconds since the epoch as RFC 3339 UTC (``2026-01-02T03:04:05.000006Z``).
-
-    ``time.strftime`` runs once per distinct second (about a microsecond each time); every other call
-    only appends the fraction. Safe to share between threads: the cache is one tuple, replaced whole.
-    """
+    """Formats epoch seconds as RFC 3339 UTC (``2026-01-02T03:04:05.000006Z``); thread-safe, as the cache is one
+    tuple replaced whole."""
 
     def __init__(self) -> None:
         self._cached: tuple[int, str] = (-1, "")

@@ -1,4 +1,4 @@
-"""The echo endpoint: a raw ASGI callable, so a Starlette ``Route`` admits every method token."""
+"""The echo endpoint: a raw ASGI callable, so every method token reaches it."""
 
 from __future__ import annotations
 
@@ -38,11 +38,8 @@ EchoLogWriter = Callable[[RequestFacts, str], None]
 class EchoEndpoint:
     """Answer any request with what it carried: text by default, JSON when asked, shaped by controls.
 
-    Raises (mapped to plain responses in ``app.errors``):
-        ConnectNotEchoed: the method is CONNECT (501).
-        RawHeadUnavailable: ``echo_format=raw`` under a protocol that does not keep the raw head (400).
-        ContentTooLarge / StreamTooLarge: the content exceeds its ceiling (413).
-        InvalidControl: an unknown or invalid ``echo_*`` / ``X-Echo-*`` control (400).
+    Raises (``app.errors`` answers them): ``ConnectNotEchoed`` (501), ``RawHeadUnavailable`` (``echo_format=raw``
+    without the raw head, 400), ``ContentTooLarge`` / ``StreamTooLarge`` (413), ``InvalidControl`` (400).
     """
 
     def __init__(
@@ -54,7 +51,7 @@ class EchoEndpoint:
         self.sequences = StatusSequences()
         self.echo_log = echo_log
         self.budget = InflightBudget(settings.max_inflight_bytes) if budget is None else budget
-        self.controls_on = settings.controls  # read per request: one attribute, not two
+        self.controls_on = settings.controls
         self.max_body_bytes = settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,7 +77,7 @@ class EchoEndpoint:
                 return  # nobody is left to answer; not an error of ours
         try:
             accepted_format = format_from_accept(head.accept)
-            # The common case, kept short: nothing to apply or log, and an echo small enough to send whole.
+            # The common case: nothing to apply or log, and an echo small enough to send whole.
             plain = self._plain_echo(scope, body, accepted_format, received_at_s) if controls is NO_CONTROLS else None
             if plain is not None:
                 content_type, content = plain
@@ -97,9 +94,8 @@ class EchoEndpoint:
     def _plain_echo(
         self, scope: Scope, body: Body, accepted_format: str, received_at_s: float
     ) -> tuple[bytes, bytes] | None:
-        """The content type and content of an echo without controls, as ``_shaped_echo`` would send it
-        with status 200, when it is that simple: no echo log, up to ``JOIN_MAX_BYTES`` of text (sent in
-        one message) or JSON of content up to ``THREAD_JSON_BYTES`` (built on the loop). Else None."""
+        """The content type and content ``_shaped_echo`` would send with 200, when no echo log is written and it is
+        text up to ``JOIN_MAX_BYTES`` or JSON of content up to ``THREAD_JSON_BYTES``; else None."""
         if self.echo_log is not None or body.size_bytes > JOIN_MAX_BYTES:
             return None
         if accepted_format == "text":
@@ -117,8 +113,7 @@ class EchoEndpoint:
         status, applied, fields = self._applied(controls)
         echo_format = controls.format or accepted_format
         if echo_format == "json" and facts.body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
-            # Parsing a large body can take a second of CPU: do it off the event loop, which stays
-            # free to serve everyone else meanwhile (_content is pure).
+            # Off the event loop: parsing a large body is slow (_content is pure).
             rendered = await asyncio.to_thread(self._content, facts, controls, echo_format, applied)
         else:
             rendered = self._content(facts, controls, echo_format, applied)
@@ -147,11 +142,8 @@ class EchoEndpoint:
     def _content(
         self, facts: RequestFacts, controls: Controls, echo_format: str, applied: dict[str, Any]
     ) -> tuple[bytes, list[bytes], RawFields]:
-        """The response's content type, content parts and the fields that go with them (pure: no I/O).
-
-        Raises:
-            RawHeadUnavailable: ``echo_format=raw`` without the raw head.
-        """
+        """The content type, content parts and fields of the response (pure: no I/O). Raises ``RawHeadUnavailable``
+        for ``echo_format=raw`` without the raw head."""
         control_fields = (
             [(name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers]
             if controls.headers

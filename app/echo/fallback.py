@@ -1,4 +1,4 @@
-"""The router's fallback: where every request outside the reserved prefix lands. Runs per request, so compiled."""
+"""The router's fallback: where every request outside the reserved prefix lands."""
 
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ from starlette.websockets import WebSocketClose
 
 
 class EchoByType:
-    """The router's fallback: HTTP requests to the echo endpoint, WebSocket sessions to the WebSocket echo.
-
-    A path under the reserved ``prefix`` reaches it only when the prefix's mount could not match it (a
-    newline in the path): such paths are never echoed either (404; 403 for a WebSocket handshake).
-    """
+    """HTTP requests to the echo endpoint, WebSocket sessions to the WebSocket echo. A path under ``prefix`` reaches
+    it only when the mount could not match it (a newline in the path), and is not echoed either."""
 
     def __init__(self, http: ASGIApp, websocket: ASGIApp, prefix: str) -> None:
         self.http = http
@@ -22,11 +19,7 @@ class EchoByType:
         self.own_paths = prefix + "/"
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """Hand the connection on; returning the handler's awaitable saves a coroutine frame per request.
-
-        Raises:
-            HTTPException: 404 for an HTTP request under the reserved prefix.
-        """
+        """Hand the connection on; under the prefix a WebSocket gets 403, and HTTP raises ``HTTPException`` (404)."""
         websocket = scope["type"] == "websocket"
         if scope["path"].startswith(self.own_paths):
             if websocket:

@@ -1,8 +1,5 @@
-"""Parsing form content in memory from bytes already read: urlencoded and ``multipart/form-data``.
-
-Multipart goes through python-multipart's streaming ``MultipartParser`` with our own callbacks, so
-file parts are hashed and counted, never kept or spooled to disk (works on a read-only filesystem).
-"""
+"""Parsing urlencoded and ``multipart/form-data`` content in memory; file parts are hashed and counted, never kept
+or spooled to disk (so it works on a read-only filesystem)."""
 
 from __future__ import annotations
 
@@ -16,12 +13,10 @@ from urllib.parse import parse_qsl
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-# python-multipart logs each malformed part as a warning, and with no handler configured Python prints it
-# bare on stderr: a line per hostile request in the server's log. The error is reported in `form_error`.
+# Without a handler each malformed part prints a warning on stderr, a line per hostile request; form_error has it.
 logging.getLogger("python_multipart").addHandler(logging.NullHandler())
 
-#: Fields and parts parsed at most: past it the form is reported, not parsed (a 10 MiB body of
-#: ``a&a&...`` would otherwise cost seconds of CPU and hundreds of MB).
+#: Past this many fields or parts the form is reported, not parsed: it bounds what a hostile form costs.
 MAX_FORM_FIELDS = 10_000
 TOO_MANY_FIELDS = f"more than {MAX_FORM_FIELDS} fields or parts: not parsed"
 URLENCODED = "application/x-www-form-urlencoded"
@@ -29,13 +24,8 @@ MULTIPART = "multipart/form-data"
 
 
 def decode_pairs(data: bytes, max_pairs: int | None = None) -> list[tuple[str, str]]:
-    """Split ``a=1&b=&c`` into decoded pairs in order, blanks kept, ``+`` as space.
-
-    Percent-decoded bytes that are not UTF-8 become U+FFFD (WHATWG URL ``application/x-www-form-urlencoded``).
-
-    Raises:
-        ValueError: ``data`` holds more than ``max_pairs`` pairs (when given).
-    """
+    """Split ``a=1&b=&c`` into decoded pairs in order, blanks kept, ``+`` as space, bytes that are not UTF-8 as
+    U+FFFD (WHATWG URL ``application/x-www-form-urlencoded``). Raises ``ValueError`` past ``max_pairs`` pairs."""
     if max_pairs is None and data.isascii() and b"%" not in data and b"+" not in data:
         # Nothing to decode (the common query): split as parse_qsl does, empty pieces dropped.
         pieces = (piece.partition("=") for piece in data.decode("ascii").split("&") if piece)
@@ -58,12 +48,8 @@ def group_pairs(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def parse_form(media_type: str, params: dict[str, str], content: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """Parse form content into ``{"fields": {name: [values]}, "files": [file facts]}``.
-
-    ``media_type`` is lowercase without parameters; ``params`` are the Content-Type parameters.
-    Returns ``(None, None)`` when the media type is not a form, ``(form, None)`` when parsed and
-    ``(None, reason)`` when the content is malformed. Never raises.
-    """
+    """``({"fields": {name: [values]}, "files": [file facts]}, None)``, ``(None, reason)`` when malformed, or
+    ``(None, None)`` when ``media_type`` (lowercase, ``params`` apart) is not a form. Never raises."""
     if media_type == URLENCODED:
         try:
             return {"fields": group_pairs(decode_pairs(content, MAX_FORM_FIELDS)), "files": []}, None
@@ -92,11 +78,8 @@ _FILENAME = re.compile(rb'(?:^|;)[ \t]*filename[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*
 
 
 def filename_as_sent(content_disposition: bytes) -> bytes:
-    """The ``filename`` parameter as sent: surrounding quotes removed, ``\\"`` read as ``"`` (RFC 7578 §4.2).
-
-    python-multipart cuts a Windows path down to its last part (an old browser workaround); an echo
-    shows what the client sent, path included.
-    """
+    """The ``filename`` parameter as sent, unquoted, ``\\"`` read as ``"`` (RFC 7578 §4.2), a Windows path kept
+    (python-multipart would cut it to its last part)."""
     match = _FILENAME.search(content_disposition)
     if match is None:
         return b""

@@ -1,8 +1,4 @@
-"""The few header fields the server acts on, found in one pass over the header section.
-
-``ObserveMiddleware`` scans each request once and leaves the result in the scope under ``HEAD_KEY``;
-the echo endpoint reads it from there (or scans itself when called without the middleware).
-"""
+"""The few header fields the server acts on, found in one pass; ``ObserveMiddleware`` leaves them under ``HEAD_KEY``."""
 
 from __future__ import annotations
 
@@ -10,23 +6,16 @@ from starlette.types import Scope
 
 from app.controls.parse import FIELD_PREFIX
 
-#: Scope key of the request's ``HeadFacts`` (an ASGI scope extension of ours).
 HEAD_KEY = "asgi_echo.head"
-#: The scope key under which ``ObserveMiddleware`` leaves the request id (bytes) for the echo log.
 REQUEST_ID_KEY = "asgi_echo.request_id"
 
 
-# A plain class, not a dataclass: built per request, and mypyc compiles a written __init__ (a dataclass's stays
-# interpreted, at twice the cost).
+# A plain class, not a dataclass: built per request, and mypyc compiles a written __init__.
 class HeadFacts:
-    """What the server reads from the fields, None where a field is absent.
-
-    ``content_length`` in bytes (also None when not a plain decimal (RFC 9112 §6.2) or overridden by
-    ``Transfer-Encoding`` (§6.3)); ``framed``: a ``Content-Length`` or ``Transfer-Encoding`` field is
-    present; the first ``content_type``; every ``Accept`` value joined with ``,``; whether any
-    ``X-Echo-*`` field is present; the last ``X-Request-Id``, ``Origin``, ``Access-Control-Request-Method``
-    and ``Access-Control-Request-Headers`` (Fetch standard, CORS preflight).
-    """
+    """What the server reads from the fields, None where absent: ``content_length`` in bytes (also None when not a
+    plain decimal, RFC 9112 §6.2, or overridden by ``Transfer-Encoding``, §6.3); ``framed`` when either is present;
+    the first ``content_type``; every ``Accept`` joined with ``,``; whether an ``X-Echo-*`` field is present; the
+    last ``X-Request-Id``, ``Origin`` and ``Access-Control-Request-Method``/``-Headers`` (CORS preflight)."""
 
     __slots__ = (
         "accept",
@@ -63,8 +52,7 @@ class HeadFacts:
         self.preflight_headers = preflight_headers
 
 
-# The fields scan_head acts on, by name: one dict lookup per field instead of a comparison per name
-# (most fields, such as Host or User-Agent, match none).
+# The fields scan_head acts on, by name.
 (
     _CONTENT_LENGTH,
     _TRANSFER_ENCODING,
@@ -136,11 +124,8 @@ MAX_LENGTH_DIGITS = 18
 
 
 def parse_content_length(value: bytes) -> int | None:
-    """A ``Content-Length`` value in bytes, or None when it is not a plain decimal (RFC 9112 §6.2).
-
-    Values longer than ``MAX_LENGTH_DIGITS`` digits come back as ``10**MAX_LENGTH_DIGITS``, which every
-    ceiling refuses, rather than as an exact integer (``int()`` refuses more than 4,300 digits).
-    """
+    """A ``Content-Length`` in bytes, None when not a plain decimal (RFC 9112 §6.2); past ``MAX_LENGTH_DIGITS``
+    digits ``10**MAX_LENGTH_DIGITS``, which every ceiling refuses (``int()`` refuses over 4,300 digits)."""
     if not value.isdigit():
         return None
     return int(value) if len(value) <= MAX_LENGTH_DIGITS else 10**MAX_LENGTH_DIGITS
@@ -150,13 +135,12 @@ HTTP1_VERSIONS = frozenset({"1.0", "1.1"})
 
 
 def has_no_content(scope: Scope, head: HeadFacts) -> bool:
-    """True for an HTTP/1.x request without ``Content-Length`` or ``Transfer-Encoding``: it has no
-    content (RFC 9112 §6.3), so there is nothing to read. HTTP/2 and HTTP/3 frame content themselves
-    and may send it without ``Content-Length``. ``http_version`` is optional in ASGI, "1.1" when absent."""
+    """True for an HTTP/1.x request without ``Content-Length`` or ``Transfer-Encoding``: it has no content (RFC 9112
+    §6.3). HTTP/2 and HTTP/3 may send content without ``Content-Length``."""
     return not head.framed and scope.get("http_version", "1.1") in HTTP1_VERSIONS
 
 
 def head_of(scope: Scope) -> HeadFacts:
-    """The request's ``HeadFacts``: the middleware's scan when there was one, else a new scan."""
+    """The request's ``HeadFacts``: the middleware's scan, else a new one."""
     head: HeadFacts | None = scope.get(HEAD_KEY)
     return head if head is not None else scan_head(scope["headers"])

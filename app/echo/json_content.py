@@ -23,13 +23,8 @@ def is_json_media_type(media_type: str) -> bool:
 
 
 def parse_json(content: bytes) -> tuple[Any, str | None]:
-    """Parse ``content`` as JSON.
-
-    Returns ``(value, None)`` on success or ``(None, reason)`` when it is refused: invalid UTF-8,
-    invalid syntax (with line and column), NaN or Infinity, a number out of the double range, an
-    integer over Python's digit limit, or nesting deeper than ``MAX_JSON_DEPTH``. Duplicate keys keep
-    the last value. Never raises.
-    """
+    """``(value, None)``, or ``(None, reason)`` when refused (invalid UTF-8 or syntax, NaN, Infinity, a number out of
+    range or over the digit limit, nesting past ``MAX_JSON_DEPTH``). Duplicate keys keep the last. Never raises."""
     if not content:
         return None, "empty content"
     try:

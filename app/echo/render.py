@@ -1,7 +1,4 @@
-"""Pure echo rendering: request facts in, the text echo's parts or the JSON echo document out.
-
-No Starlette objects here; ``RequestFacts.from_scope`` reads what the ASGI scope carries.
-"""
+"""Pure echo rendering: request facts in, the text echo's parts or the JSON echo document out."""
 
 from __future__ import annotations
 
@@ -27,14 +24,10 @@ from app.server.wire import WireFacts, names_as_sent, wire_of
 Field = tuple[bytes, bytes]
 
 
-# Built per request: a plain class, not a dataclass, for the reason given at app.head.HeadFacts.
+# A plain class, not a dataclass: built per request (as app.echo.head.HeadFacts).
 class RequestFacts:
-    """What one request carried, as delivered by the server.
-
-    ``headers`` are (name, value) byte pairs in arrival order with duplicates kept, names lowercase
-    (ASGI servers lowercase them). ``target`` is the request target as received (RFC 9112 §3.2): the
-    raw path, then ``?`` and the raw query when the query is not empty.
-    """
+    """What one request carried: ``headers`` in arrival order, duplicates kept, names lowercase; ``target`` as
+    received (RFC 9112 §3.2), the raw path, then ``?`` and the raw query when it is not empty."""
 
     __slots__ = (
         "body",
@@ -81,12 +74,9 @@ class RequestFacts:
 
     @classmethod
     def from_scope(cls, scope: Scope, body: Body, received_at_s: float) -> RequestFacts:
-        """Collect the facts of an ASGI HTTP ``scope`` (ASGI spec, HTTP connection scope).
-
-        ``received_at_s`` is when the request reached the app, in seconds since the epoch.
-        """
+        """The facts of an ASGI HTTP ``scope``; ``received_at_s``: when it reached the app, epoch seconds."""
         query_string: bytes = scope.get("query_string", b"")
-        # Positional: this runs per request, and keywords cost more.
+        # Positional: built per request.
         return cls(
             scope["method"],
             request_target(scope),
@@ -116,11 +106,8 @@ MAX_CACHED_NAME_BYTES = 64
 
 
 def canonical_name(name: bytes) -> bytes:
-    """Title-Case a lowercase field name at each ``-``: ``x-request-id`` → ``X-Request-Id``.
-
-    Names up to ``MAX_CACHED_NAME_BYTES`` come from a cache (common names repeat on every request);
-    longer ones are computed each time, so clients cannot fill memory with long distinct names.
-    """
+    """Title-Case a lowercase field name at each ``-`` (``x-request-id`` → ``X-Request-Id``). Only names up to
+    ``MAX_CACHED_NAME_BYTES`` are cached, so clients cannot fill memory with long distinct names."""
     if len(name) > MAX_CACHED_NAME_BYTES:
         return _title_case(name)
     return _cached_title_case(name)
@@ -142,16 +129,11 @@ _TITLE_CASED_LINES = b"\n" + NAMES_TITLE_CASED + b"HEADERS:\n"
 def text_echo(
     method: str, target: bytes, headers: list[Field], wire: WireFacts | None, chunks: Sequence[bytes]
 ) -> list[bytes]:
-    """The text echo as parts to send in order: the head, then the content ``chunks`` untouched.
-
-    Takes the request's parts rather than a ``RequestFacts``: the plain echo, the common case, needs
-    no more (``target`` as ``request_target`` gives it, ``headers`` as in ``RequestFacts``).
-    Shape (the classic tutorial's, plus ``TARGET`` and ``NAMES``)::
+    """The text echo as parts to send in order: the head, then the content ``chunks`` untouched::
 
         METHOD: POST\\nTARGET: /p?x=1\\nNAMES: as sent\\nHEADERS:\\nHost: h\\n...\\n\\nBODY:\\n<content bytes>
 
-    Field names are shown as the client sent them when the raw head was kept (``NAMES: as sent``),
-    else in canonical Title-Case (``NAMES: Title-Case ...``).
+    Names are as sent when the raw head was kept (``NAMES: as sent``), else Title-Case.
     """
     sent = names_as_sent(wire, headers)
     lines = [b"METHOD: ", method.encode("latin-1"), b"\nTARGET: ", target]
@@ -161,7 +143,7 @@ def text_echo(
     else:
         lines.append(_AS_SENT_LINES)
         names = sent
-    # One name per field by construction (names_as_sent checks the lengths); strict=True costs per request.
+    # One name per field: names_as_sent checks the lengths.
     for name, (_, value) in zip(names, headers, strict=False):
         lines += (name, b": ", value, b"\n")
     lines.append(b"\nBODY:\n")
@@ -174,12 +156,8 @@ def json_echo(
     applied: dict[str, Any] | None = None,
     instance: dict[str, str | None] | None = None,
 ) -> bytes:
-    """The JSON echo document, UTF-8 encoded; its fields are listed in the README.
-
-    ``applied`` is what the response controls changed (``{}`` when nothing), ``instance`` the
-    Kubernetes pod facts (None outside Kubernetes).
-    """
-    # One pass over the fields: the decoded pairs, and the few fields the document reads.
+    """The JSON echo document, UTF-8 (docs/echo-formats.md lists its fields); ``applied``: what the controls
+    changed, ``instance``: the Kubernetes pod facts."""
     headers: list[list[str]] = []
     cookies: list[bytes] = []
     lengths: list[bytes] = []
@@ -260,15 +238,8 @@ def rfc3339(epoch_s: float) -> str:
 
 
 def dump_json(document: Any) -> bytes:
-    """Serialise as UTF-8 JSON (RFC 8259), readable non-ASCII where it is valid UTF-8.
-
-    orjson writes it (several times faster than the standard library on these documents). What orjson
-    refuses falls back to the standard library: lone surrogates from parsed request JSON
-    (``"\\ud800"``, which UTF-8 cannot encode; written with ``\\u`` escapes, still valid JSON) and
-    integers beyond 64 bits.
-
-    NaN and infinities would come out as ``null``; ``parse_json`` never produces them.
-    """
+    """Compact UTF-8 JSON (RFC 8259). What orjson refuses, lone surrogates from parsed request JSON and integers
+    beyond 64 bits, goes through the standard library (``\\u`` escapes). NaN would be ``null``; none is parsed."""
     try:
         return orjson.dumps(document)
     except orjson.JSONEncodeError:
@@ -276,10 +247,7 @@ def dump_json(document: Any) -> bytes:
 
 
 def cookie_pairs(cookie_fields: list[bytes]) -> list[list[str]]:
-    """``Cookie`` fields split into ``[name, value]`` pairs as sent, duplicates kept (RFC 6265 §5.4).
-
-    A segment without ``=`` is reported as a name with an empty value.
-    """
+    """``Cookie`` fields as ``[name, value]`` pairs as sent, duplicates kept (RFC 6265 §5.4); no ``=``: empty value."""
     pairs: list[list[str]] = []
     for cookie_field in cookie_fields:
         for segment in cookie_field.decode("latin-1").split(";"):

@@ -22,16 +22,9 @@ async def send_parts(
     head_only: bool,
     fields: RawFields = (),
 ) -> None:
-    """Send a response whose content is the concatenation of ``parts``, with ``Content-Length``.
-
-    Up to ``JOIN_MAX_BYTES`` the parts go out joined, in one message (each message is a write); larger
-    ones part by part, never copied. The content is joined before the head is sent, so the two writes
-    follow each other closely.
-
-    With ``head_only`` (a HEAD request, RFC 9110 §9.3.2) only the header section is sent, with the
-    length the content would have. 204 and 304 carry neither content nor its length (RFC 9110 §15.3.5,
-    §15.4.5). ``fields`` are added after the content fields and before the safety fields.
-    """
+    """Send the concatenation of ``parts`` with ``Content-Length``, ``fields`` after the content fields. With
+    ``head_only`` (HEAD, RFC 9110 §9.3.2) only the head goes, with that length; 204 and 304 carry neither content
+    nor length (RFC 9110 §15.3.5, §15.4.5)."""
     if status in NO_CONTENT_STATUSES:
         await send({"type": "http.response.start", "status": status, "headers": list(fields)})
         await send({"type": "http.response.body", "body": b""})
@@ -53,7 +46,6 @@ async def send_parts(
 
 
 def response_start(status: int, content_type: bytes, length: int, fields: RawFields) -> Message:
-    """The start message of a response with ``Content-Length: length`` (bytes): the content fields, then
-    ``fields``, then the safety fields. Positional: built per response."""
+    """The start message: the content fields (``length`` in bytes), then ``fields``."""
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % length), *fields]
     return {"type": "http.response.start", "status": status, "headers": headers}

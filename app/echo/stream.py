@@ -1,10 +1,5 @@
-"""``echo_mode=stream``: the request content sent back as it arrives, chunk by chunk.
-
-An ASGI receive/send loop of its own: Starlette's ``StreamingResponse(request.stream())`` races its
-disconnect listener against the body for ``receive()`` and loses data (seen on uvicorn 0.54).
-Memory stays bounded by the server's flow control: uvicorn pauses reading past 64 KiB buffered and
-``send`` waits while the transport's write buffer is full.
-"""
+"""``echo_mode=stream``: the request content sent back as it arrives, by a loop of its own (Starlette's
+``StreamingResponse(request.stream())`` races its disconnect listener for ``receive()`` and loses data)."""
 
 from __future__ import annotations
 
@@ -46,16 +41,9 @@ async def stream_echo(
     head_only: bool,
     fields: RawFields = (),
 ) -> int:
-    """Send the request content back as the response content; return the bytes received.
-
-    With a declared length the response carries the same ``Content-Length``; without one it is
-    chunked. Content past ``max_stream_bytes`` (only possible without a declared length) is not sent:
-    the response ends at the ceiling, so the client sees it short, and the server discards the rest.
-    HEAD, 204 and 304 read the content and send none.
-
-    Raises:
-        StreamTooLarge: ``declared_length`` is over ``max_stream_bytes`` (before anything is sent).
-    """
+    """Send the request content back; return the bytes received. A declared length is sent back as ``Content-Length``
+    (over ``max_stream_bytes``: ``StreamTooLarge`` before anything is sent); else the response is chunked and ends
+    short at ``max_stream_bytes``. HEAD, 204 and 304 send no content."""
     if declared_length is not None and declared_length > max_stream_bytes:
         raise StreamTooLarge(max_stream_bytes)
     send_content = not head_only and status not in NO_CONTENT_STATUSES

@@ -1,10 +1,5 @@
-"""WebSocket echo (RFC 6455): every text and binary message sent back unchanged until the client closes.
-
-The server (uvicorn) answers the client's Close frame with the same code (RFC 6455 §5.5.1); message
-size is bounded by uvicorn's ``--ws-max-size``, and a message being echoed (inflated, when compressed)
-counts in the in-flight budget: past it the connection is closed with 1013 (try again later). A connection
-quiet for ``ECHO_WS_IDLE_TIMEOUT_S`` is closed with 1001 (going away, §7.4.1).
-"""
+"""WebSocket echo (RFC 6455): every message sent back unchanged until the client closes; 1001 (§7.4.1) when idle,
+1013 when the messages in memory would pass ``ECHO_MAX_INFLIGHT_BYTES``."""
 
 from __future__ import annotations
 

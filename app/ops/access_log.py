@@ -1,8 +1,5 @@
-"""Our access log: one line per request on stdout, as text or as one JSON object.
-
-uvicorn's own access log is off in the documented commands and the image, so each request logs once.
-Request bytes are escaped (``\\xHH``) so no input can forge or split a line.
-"""
+"""Our access log: one line per request on stdout, text or JSON; request bytes are escaped (``\\xHH``) so no input
+can forge or split a line."""
 
 from __future__ import annotations
 
@@ -22,13 +19,8 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\xff"\\]')
 
 
 class LineWriter:
-    """A log sink writing lines to a file descriptor (default stdout), batched per event-loop turn.
-
-    The stdlib ``logging`` path costs about 6 µs per record here and flushes each line with its own
-    write; under load this sink joins every line finished in one turn of the loop into one
-    ``os.write``, so a line still reaches the log within that turn. Outside a running loop it writes
-    at once; what is pending is written at exit.
-    """
+    """A log sink on a file descriptor (default stdout): the lines of one event-loop turn go out in one ``os.write``
+    within that turn, at once outside a running loop, and what is pending at exit."""
 
     def __init__(self, fd: int = 1, max_buffer_bytes: int = 65536) -> None:
         self.fd = fd

@@ -1,9 +1,5 @@
-"""CORS for browser callers, after the Fetch standard's CORS protocol (fetch.spec.whatwg.org, §3.2).
-
-Our own small implementation: Starlette's CORSMiddleware refuses preflights for method tokens it does
-not list (PROPFIND, MUX) and cost about a fifth of the throughput of a raw ASGI echo here.
-Every field list is built once; per request the work is a lookup.
-"""
+"""CORS after the Fetch standard's CORS protocol (§3.2); not Starlette's CORSMiddleware, which refuses preflights
+for method tokens it does not list (PROPFIND, MUX)."""
 
 from __future__ import annotations
 
@@ -27,13 +23,9 @@ class Cors:
         self._any_fields: list[RawField] = [(b"access-control-allow-origin", b"*"), EXPOSED]
 
     def response_fields(self, origin: bytes | None) -> list[RawField]:
-        """Fields for an ordinary response to a request with this ``Origin`` (None when absent).
-
-        With any origin allowed, a request without ``Origin`` (not a CORS request: browsers send it on
-        every one) gets none: two fields less to send on every other response. The Fetch standard would
-        send them always so that caches cannot serve a response without them to a CORS request; every
-        answer here is ``no-store``, so no cache keeps one.
-        """
+        """Fields for an ordinary response to a request with this ``Origin`` (None when absent). With any origin
+        allowed, a request without ``Origin`` gets none: Fetch would send them so that no cache serves a CORS request
+        a response without them, but every answer here is ``no-store``."""
         if self.any_origin:
             return self._any_fields if origin is not None else []
         vary = (b"vary", b"Origin")
@@ -44,12 +36,8 @@ class Cors:
     async def send_preflight(
         self, send: Send, origin: bytes, method: bytes, request_headers: bytes | None, extra: list[RawField]
     ) -> None:
-        """Answer a preflight (OPTIONS with ``Access-Control-Request-Method``) with 204.
-
-        Any method token is allowed, PROPFIND and MUX included; the requested header names are
-        allowed when they form a valid token list. A disallowed origin gets 204 without CORS fields,
-        which the browser treats as a refusal.
-        """
+        """Answer a preflight with 204, allowing any method token and a valid token list of fields; a disallowed
+        origin gets no CORS fields, which the browser takes as a refusal."""
         headers = list(extra)
         allowed = self.any_origin or origin in self.origins
         if allowed:

@@ -1,8 +1,4 @@
-"""``ECHO_LOG_ECHO=true``: the full echo of each request as one JSON log record, secrets redacted.
-
-What many users run an echo server for: reading a webhook's exact payload in ``docker logs``. The
-values of the fields named in ``ECHO_LOG_REDACT`` are replaced in the log only, never in the response.
-"""
+"""``ECHO_LOG_ECHO=true``: each request's full echo as one JSON log record, ``ECHO_LOG_REDACT`` fields redacted."""
 
 from __future__ import annotations
 

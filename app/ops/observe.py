@@ -1,8 +1,5 @@
-"""The one pure-ASGI middleware on the hot path: request ids, CORS, metrics, the access log, error answers.
-
-They share one wrapper on purpose: each ASGI layer costs a call per message, and the features around
-an echo (measured here) cost more than the framework. Each concern's logic lives in its own module.
-"""
+"""The one pure-ASGI middleware: request ids, CORS, metrics, the access log, error answers; one wrapper on purpose,
+each concern's logic in its own module."""
 
 from __future__ import annotations
 
@@ -24,16 +21,15 @@ from app.ops.cors import Cors
 from app.ops.metrics import Metrics
 from app.server.wire import wire_of
 
-#: Scope key under which the endpoint finds the request id, ASCII bytes (an ASGI scope extension of ours).
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
-#: Added here, to every response the app sends: echoes hold attacker-chosen bytes and often credentials, so
-#: browsers must not sniff them into HTML and caches must not keep them (RFC 9111 §5.2.2.5).
-#: Logged once by a server that runs the app without the echo protocol (plain ``uvicorn app.main:app``).
+#: Logged once when the app runs without the echo protocol (plain ``uvicorn app.main:app``).
 WITHOUT_ECHO_PROTOCOL = (
     "asgi-echo runs without its protocol: no raw head, no field names as sent, no TCP peer, no head limits or "
     "timeouts, and X-Forwarded-For may replace the client; run `python -m app`, or add "
     "`--http app.server.protocol:EchoHttpToolsProtocol --no-proxy-headers` to uvicorn"
 )
+#: On every response: echoes hold attacker-chosen bytes and often credentials, so browsers must not sniff them
+#: into HTML and caches must not keep them (RFC 9111 §5.2.2.5).
 SAFETY_FIELDS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"cache-control", b"no-store"),
@@ -41,7 +37,7 @@ SAFETY_FIELDS: tuple[tuple[bytes, bytes], ...] = (
 
 
 class RequestIds:
-    """Request ids: a random per-process prefix and a counter; cheaper than ``uuid4()`` and unique."""
+    """Request ids: a random per-process prefix and a counter."""
 
     def __init__(self) -> None:
         self._prefix = os.urandom(6).hex().encode("ascii") + b"-"
@@ -55,12 +51,8 @@ class RequestIds:
 
 
 class ObserveMiddleware:
-    """Wraps the app: adds ``X-Request-Id`` and CORS fields, answers preflights, counts and logs, and
-    turns exceptions into plain answers (``app.errors.error_response``).
-
-    Requests under ``prefix`` (the server's own endpoints) get the fields but are neither counted
-    nor logged, so scrapes and probes do not move the figures.
-    """
+    """Adds ``X-Request-Id``, CORS and safety fields, answers preflights, counts and logs, turns exceptions into plain
+    answers. Requests under ``prefix`` are neither counted nor logged, so scrapes and probes move no figure."""
 
     def __init__(
         self,
@@ -94,7 +86,7 @@ class ObserveMiddleware:
         request_bytes = response_bytes = 0
 
         def observed_send(message: Message) -> Awaitable[None]:
-            # Not a coroutine: it returns the server's awaitable, which saves a frame per message.
+            # Not a coroutine: it returns the server's awaitable.
             nonlocal status, response_bytes
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -104,8 +96,7 @@ class ObserveMiddleware:
                 response_bytes += len(message.get("body", b""))
             return send(message)
 
-        # Content bytes: the protocol counts them when it keeps the wire facts (a coroutine less per read);
-        # under another server a receive wrapper does. Without framing there is nothing to count.
+        # The protocol counts content bytes in the wire facts; under another server a receive wrapper does.
         wire = wire_of(scope)
         if wire is None and not self.warned_without_protocol:
             self.warned_without_protocol = True
@@ -175,10 +166,7 @@ class ObserveMiddleware:
 
 
 async def send_shutdown_refusal(send: Send, fields: list[tuple[bytes, bytes]]) -> int:
-    """503 with ``Retry-After`` and ``Connection: close``: the server stopped waiting for this request.
-
-    Returns the content length sent, in bytes.
-    """
+    """503 with ``Retry-After`` and ``Connection: close`` at shutdown; returns the content length sent, in bytes."""
     content = b"503 Service Unavailable: the server is shutting down; retry\n"
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),

@@ -1,13 +1,9 @@
-"""How asgi-echo runs uvicorn, written once: the image's ``ENV``, ``python -m app`` and the tests use these.
-
-Each is a uvicorn option given as its ``UVICORN_*`` variable, so any flag on the command line still wins.
-"""
+"""How asgi-echo runs uvicorn, as ``UVICORN_*`` variables (a flag still wins): the image, ``python -m app``, tests."""
 
 from __future__ import annotations
 
-#: The protocol with the limits, timeouts and wire capture; proxy fields are echoed, never trusted (a forged
-#: ``X-Forwarded-For`` must not become the client); the app writes its own access log; requests still running
-#: get 8 s after SIGTERM (a Kubernetes pod gets 30); connections and tasks past 1,000 get 503.
+#: Proxy fields are echoed, never trusted (a forged ``X-Forwarded-For`` must not become the client); requests
+#: still running get 8 s after SIGTERM (a Kubernetes pod gets 30).
 SERVER_ENVIRONMENT: dict[str, str] = {
     "UVICORN_HTTP": "app.server.protocol:EchoHttpToolsProtocol",
     "UVICORN_PROXY_HEADERS": "false",

@@ -1,10 +1,5 @@
-"""The head and time limits the protocol enforces, taken from the ``Settings`` the served app was built with.
-
-uvicorn builds the protocol, not us, so the protocol finds the app's settings through the app uvicorn
-loaded: ``create_app(settings)`` keeps them as ``app.settings``, and uvicorn's wrappers (proxy headers,
-message logging) each keep the app they wrap as ``.app``. An app without settings (another ASGI app under
-this protocol) gets the limits of ``Settings.from_environ()``.
-"""
+"""The protocol's head and time limits, from the ``Settings`` of the app uvicorn loaded (uvicorn builds the
+protocol, so they are found through the app); another ASGI app gets those of ``Settings.from_environ()``."""
 
 from __future__ import annotations
 

@@ -1,26 +1,15 @@
 """uvicorn's httptools protocol with the limits an echo server pointed at by everything needs.
 
-Selected with ``uvicorn --http app.server.protocol:EchoHttpToolsProtocol`` (the documented command and the
-image). Extends uvicorn's ``HttpToolsProtocol`` through ``super()``; the uvicorn names it relies on are listed in
-``app.server.uvicorn_surface``, and ``tests/hostile`` guards every behaviour below. What it adds:
+Each override calls ``super()`` (the uvicorn names used: ``app.server.uvicorn_surface``). Refusals are plain, with
+the safety fields, and close the connection, so bytes after a refused request are never answered as a new one:
 
-- a request head over ``ECHO_MAX_HEADER_BYTES`` gets 431 and a target over ``ECHO_MAX_TARGET_BYTES``
-  414 (RFC 9110 §15.5.15, §15.5.20 / RFC 6585 §5), checked as bytes arrive so a flood is never buffered;
-- a head not complete within ``ECHO_HEADER_TIMEOUT_S`` of its first byte (or of the connection) and a
-  body making no progress for ``ECHO_BODY_TIMEOUT_S`` get 408 (RFC 9110 §15.5.9);
-- an HTTP version other than 1.0 and 1.1 gets 505 (RFC 9110 §15.6.6), a transfer coding other than
-  chunked 501 (RFC 9112 §6.1), a method token the parser does not know 501 (RFC 9110 §9.1), and a
-  1.1 request without exactly one Host 400 (RFC 9112 §3.2);
-- CONNECT gets 501 whatever its target (llhttp stops parsing after it); a target in no form of RFC 9112 §3.2,
-  user information in a target and ``*`` for a method other than OPTIONS get 400 (uvicorn alone says "User
-  callback error" or echoes); an absolute-form target without a path has the path ``/`` (``*`` for OPTIONS);
-- a request refused in its content while earlier pipelined ones are answered waits for their answers;
-- every refusal is a short plain message with the safety fields and ``Connection: close``, and the
-  connection is closed: bytes after a refused request are never answered as a new request;
-- a response's head goes out in one write with its content's first part when the app sends both in one
-  step, as the echo does (``app.server.coalesce``);
-- each request's head exactly as received, with connection and body-timing facts, handed to the app
-  as the ``asgi_echo.wire`` scope extension (``app.server.wire``).
+- 431/414: a head or target over its limit, counted as bytes arrive (RFC 9110 §15.5.15, §15.5.20, RFC 6585 §5);
+- 408: a slow head or a stalled body (RFC 9110 §15.5.9); 505: a version other than 1.0 and 1.1 (§15.6.6);
+- 501: CONNECT, a transfer coding other than chunked (RFC 9112 §6.1), an unknown method (RFC 9110 §9.1);
+- 400: a 1.1 request without exactly one Host, a target in no form of RFC 9112 §3.2.
+
+Each response head goes out with its first content (``app.server.coalesce``); each request head is kept as
+received for the app (``app.server.wire``).
 """
 
 from __future__ import annotations
@@ -58,8 +47,7 @@ class _Refused(Exception):
 class EchoHttpToolsProtocol(HttpToolsProtocol):
     """``HttpToolsProtocol`` plus head limits, head and body timeouts, and plain refusals (see module)."""
 
-    #: Keep each raw head and the wire facts (``app.server.wire``). Off only in the benchmark, to measure what
-    #: the capture costs; the trailer bound then goes with it.
+    #: Keep each raw head and the wire facts; off only in the benchmark (the trailer bound goes with it).
     keep_wire: ClassVar[bool] = True
 
     def __init__(
@@ -79,31 +67,27 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._refusal: tuple[int, str] | None = None
         self._deferred_refusal: tuple[int, str] | None = None
         self._between_messages = True  # no byte of the next request parsed yet
-        self._completed_in_chunk = 0  # requests completed while parsing the current chunk
+        self._completed_in_chunk = 0
         self._eof = False  # the client half-closed its sending side
         self._lingering: TimerHandle | None = None  # set while discarding input after a refusal
         self._heads = HeadSplitter()
         self._requests_seen = 0
         self._now = 0.0  # loop time of the chunk being parsed
         self._read: bytes | None = None  # while capturing: the chunk being parsed, b"" once a head completed in it
-        # The first request of a chunk that starts with it, while the chunk may be just that request: its head
-        # is cut from the chunk when asked for, and the splitter need not see the chunk (see data_received).
-        self._first: WireFacts | None = None
-        self._first_length = 0  # its Content-Length (it is not chunked)
+        self._first: WireFacts | None = None  # the chunk's first request, while the chunk may be just that one
+        self._first_length = 0
         self._wire: WireFacts | None = None
         self._awaiting_head: deque[WireFacts] = deque()  # parsed requests whose raw head is not cut out yet
-        self._names: list[bytes] = []  # field names of the current head as sent
+        self._names: list[bytes] = []  # as sent
         self._content_length = 0
         self._chunked = False
         self._tls: dict[str, Any] | None = None
-        self._writer: CoalescingWriter | None = None  # what each response cycle writes through
+        self._writer: CoalescingWriter | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
         self._body_progress_at = 0.0
-        self._hosts = 0  # Host fields in the current head
-        self._other_coding = False  # a transfer coding other than chunked in the current head
-
-    # Connection ------------------------------------------------------------------------------
+        self._hosts = 0
+        self._other_coding = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -115,11 +99,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._arm_head_timer()
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
-        """The client sent FIN: keep writing when a complete request is still being answered.
-
-        A client may half-close after its request and still read the response (RFC 9112 §9.6);
-        asyncio closes the transport when this returns a false value.
-        """
+        """The client sent FIN: keep the transport (a true return) while a complete request is being answered, as
+        a client may half-close after its request and still read the response (RFC 9112 §9.6)."""
         self._eof = True
         self._flush()  # asyncio may close the transport on return: what the app wrote goes out first
         if self._lingering is not None:
@@ -157,7 +138,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         if self._read is not None:
             first = self._first
             if first is not None and self._completed_in_chunk == 1 and self._between_messages:
-                # The chunk was that one whole request, so the splitter, idle before it, stays idle.
+                # The chunk was that one whole request: the splitter, idle before it, stays idle.
                 self._first = None
                 if self._first_length:
                     first.raw_head = first.raw_head  # cut now: the facts need not keep the content alive
@@ -167,7 +148,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             if self._raw_head_bytes > self.limits.max_header_bytes:
                 self.refuse(431, self._head_too_large())
             elif self._head_timer is None and not self._between_messages:
-                self._arm_head_timer()  # armed only for a head that spans reads: most arrive whole
+                self._arm_head_timer()  # here only for a head that spans reads
         elif self._heads.trailer_bytes > self.limits.max_header_bytes:
             # Trailer fields are buffered by the parser like the head: the same bound applies.
             self.refuse(431, self._head_too_large())
@@ -176,13 +157,9 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._body_timer = self.loop.call_later(self.limits.body_timeout_s, self._body_timeout)
 
     def _parse(self, data: bytes) -> None:
-        """Feed ``data`` to the parser; raises ``HttpParserUpgrade`` only for a WebSocket handshake taken.
-
-        A server may ignore ``Upgrade`` (RFC 9110 §7.8), and this one ignores every protocol but WebSocket
-        (``h2c`` included). llhttp stops at the end of the head of any request with ``Upgrade`` and skips its
-        content, so the request continues on a new parser: its content is read by its own framing (RFC 9112
-        §6.3), and the bytes after it are parsed as the next requests, answered in order.
-        """
+        """Feed ``data`` to the parser; raises ``HttpParserUpgrade`` only for a WebSocket handshake taken. Any other
+        ``Upgrade`` (``h2c`` included) is ignored (RFC 9110 §7.8): llhttp stops after the head of such a request, so it
+        continues on a new parser that reads its content by its framing (RFC 9112 §6.3)."""
         while True:
             try:
                 self.parser.feed_data(data)
@@ -202,8 +179,6 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         parser.feed_data(b"POST / HTTP/1.1\r\n" + framing + b"\r\n\r\n")
         callbacks.primed = True
         return parser
-
-    # Parser callbacks --------------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -256,19 +231,18 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._stop(400, f"Bad Request: an HTTP/1.1 request needs exactly one Host field, not {self._hosts}")
         method = self.parser.get_method()
         if method == b"CONNECT":
-            # Refused here, whatever its target: llhttp treats CONNECT as an upgrade and stops parsing the
-            # connection's bytes after its head, so answering it and reading on would fall out of step.
+            # Whatever its target: llhttp stops parsing after a CONNECT head, so reading on would fall out of step.
             self._stop(501, CONNECT_NOT_ECHOED)
-        if self.url[:1] != b"/":  # not origin-form: rare, so checked only here
+        if self.url[:1] != b"/":
             self._accept_other_target_form(method)
         read = self._read
         if read is not None:  # capturing
             self._requests_seen += 1
             previous = self.cycle
-            # The first head completed in a chunk that starts a request starts the chunk (no search yet).
+            # The first head completed in a chunk that starts a request starts the chunk.
             whole = bool(read) and not self._chunked and self._heads.idle
             self._read = b""
-            # Positional: half the cost of keywords on this per-request path.
+            # Positional: built per request.
             self._wire = wire = WireFacts(
                 read if whole else b"", self._names, self._requests_seen,
                 previous is not None and not previous.response_complete, self._now, self._tls, self.client,
@@ -281,8 +255,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
             self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
         super().on_headers_complete()
-        # The cycle just built (or, after an upgrade, the last one) writes through the connection's writer; it
-        # only writes, closes and asks is_closing. uvicorn builds the cycle itself, so it is set here.
+        # uvicorn builds the cycle (after an upgrade, keeps the last one): it writes through our writer from here.
         if self.cycle is not None:
             self.cycle.transport = self._writer  # type: ignore[assignment]
 
@@ -338,8 +311,6 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._body_timer = None
         super().on_message_complete()
 
-    # Refusals and timers -----------------------------------------------------------------------
-
     def on_response_complete(self) -> None:
         self._flush()  # nothing of a complete response stays held: the connection may close next
         if self._deferred_refusal is not None and not self.pipeline:
@@ -350,12 +321,10 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()  # half-closed and answered: nothing more can come
 
     def refuse(self, status: int, message: str) -> None:
-        """Answer ``status`` with a plain ``message``, ``Connection: close``, and close the connection.
+        """Answer ``status`` with a plain ``message`` and ``Connection: close``, then close the connection.
 
-        Bad bytes behind complete requests still being answered wait until those answers are sent.
-        When the refused request's app is already running it is told the client is gone (it sees
-        ``http.disconnect``); when its response has started, the connection is only closed.
-        """
+        It waits for the answers to complete requests before it. A refused request's running app sees
+        ``http.disconnect``; when its response has started, the connection is only closed."""
         self._cancel_timers()
         self._flush()  # bytes already written by the app go out before the refusal or the close
         cycle = self.cycle
@@ -500,11 +469,8 @@ class BoundedReading(FlowControl):
 
 
 class _AfterIgnoredUpgrade:
-    """Parser callbacks for the content of a request whose ``Upgrade`` was ignored, and for the requests after it.
-
-    The parser is primed with a head of the same framing, so that it reads the content; the callbacks of
-    that made-up head are dropped. Everything after it goes to the protocol.
-    """
+    """Parser callbacks for the content of a request whose ``Upgrade`` was ignored, and for the requests after it:
+    the parser is primed with a made-up head of the same framing, whose callbacks are dropped."""
 
     def __init__(self, protocol: EchoHttpToolsProtocol) -> None:
         self.protocol = protocol

@@ -1,7 +1,4 @@
-"""The answers the server layer writes itself, below the app: refusals of what cannot become a request.
-
-The app adds its safety fields to its own responses (``app.ops.observe``); these answers never reach it.
-"""
+"""The answers the server layer writes itself, below the app: refusals of what cannot become a request."""
 
 from __future__ import annotations
 
@@ -34,10 +31,8 @@ def refusal_answer(status: int, message: str, default_fields: list[tuple[bytes, 
 
 
 def classify_parser_error(exc: httptools.HttpParserError, request_start: bytes) -> tuple[int, str]:
-    """Map a parser error to the status RFC 9110/9112 give it, with the parser's own words.
-
-    ``request_start`` is the received chunk when it starts the refused request, else empty.
-    """
+    """The status RFC 9110/9112 give a parser error, with the parser's own words; ``request_start`` is the
+    received chunk when it starts the refused request, else empty."""
     reason = str(exc) or type(exc).__name__
     if reason == "Invalid HTTP version":
         return 505, "HTTP Version Not Supported: this server speaks HTTP/1.0 and 1.1"

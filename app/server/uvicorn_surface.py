@@ -1,8 +1,4 @@
-"""The names of uvicorn this layer relies on, in one place: an upgrade of uvicorn starts by checking them.
-
-``tests/unit/server/test_uvicorn_surface.py`` fails when one is gone. The behaviour behind them is
-guarded by the server and hostile tests; ``python -m tools.check_upgrade`` runs those on the newest uvicorn.
-"""
+"""The uvicorn names this layer relies on (``tests/unit/server/test_uvicorn_surface.py`` fails when one is gone)."""
 
 #: ``HttpToolsProtocol`` methods extended in ``EchoHttpToolsProtocol``; each override calls ``super()``.
 HTTPTOOLS_EXTENDED = (

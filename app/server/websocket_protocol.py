@@ -1,13 +1,5 @@
-"""uvicorn's default WebSocket protocol, with every refused handshake answered, and with the safety fields.
-
-A failed opening handshake (no ``Sec-WebSocket-Key``, a bad version: 400; a session the app closes
-before accepting it: 403) is answered by uvicorn and the ``websockets`` library, not by the app, and
-their answers hold text that may quote the request (``invalid Sec-WebSocket-Key header: ...``). Like
-every response of this server they carry ``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store``.
-
-Heads that ``websockets`` refuses before making a request of them (a line over 8192 bytes, more than 128
-fields, content in the handshake) reach ``handle_handshake_exception``, where the answer names the cause.
-"""
+"""uvicorn's default WebSocket protocol, every refused handshake answered with the safety fields (uvicorn and
+``websockets`` answer it, not the app, and may quote the request), and invalid UTF-8 in a text message failed fast."""
 
 from __future__ import annotations
 
@@ -36,12 +28,8 @@ def add_safety_fields(response: Response) -> Response:
 
 
 class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
-    """``WebSocketsSansIOProtocol`` (what uvicorn's ``--ws auto`` picks with ``websockets`` installed)
-    whose refused handshakes are always answered, with the safety fields.
-
-    The ``websockets`` connection (``self.conn``, a ``websockets.server.ServerProtocol``) sends every
-    handshake answer through ``send_response``; that one method is wrapped.
-    """
+    """``WebSocketsSansIOProtocol`` (uvicorn's ``--ws auto``) with ``self.conn.send_response``, through which every
+    handshake answer goes, wrapped to add the safety fields."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,11 +90,8 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
             super().handle_cont(event)
 
     def _invalid_utf8(self, event: Frame) -> bool:
-        """Check a text frame as it arrives (RFC 6455 §8.1: fail fast); on invalid UTF-8 close with 1007.
-
-        uvicorn checks only the whole message and logs a traceback at ERROR for each such client; here
-        one line at INFO, and the connection is failed at the first bad frame.
-        """
+        """Check a text frame as it arrives and close with 1007 at the first invalid UTF-8 (RFC 6455 §8.1: fail
+        fast); uvicorn would check only the whole message and log a traceback at ERROR per client."""
         if self.close_sent:
             return False  # closing already: uvicorn discards what still arrives
         try:
@@ -121,12 +106,8 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         return False
 
     def handle_handshake_exception(self) -> None:
-        """Answer a head ``websockets`` refused before it became a request, and close.
-
-        uvicorn's own answer to content in the handshake (RFC 6455 §4.1: a GET without content) is a 400
-        that names no cause and carries no safety fields; the 414 and 431 that ``websockets`` prepares
-        went through ``send_response`` and have them already.
-        """
+        """Answer a head ``websockets`` refused before it became a request, and close. Its 414 and 431 are ready;
+        content in the handshake (RFC 6455 §4.1) gets a 400 naming the cause, where uvicorn's has no cause or fields."""
         output = b"".join(self.conn.data_to_send())
         if not output:
             refusal = self.conn.handshake_exc

@@ -1,12 +1,7 @@
 """The request as it crossed the wire: each head's exact bytes, and facts about connection and body timing.
 
-``HeadSplitter`` cuts one connection's byte stream into request heads, skipping each body by its framing
-(RFC 9112 §6: ``Content-Length``, or chunked coding to its last chunk and trailer section), so pipelined
-and kept-alive requests each get their own head. The protocol (``app.server.protocol``) feeds it each chunk
-right after the parser, with the framing the parser found for each head, except a chunk that is exactly
-one whole request (the common case), whose head is the start of the chunk. It hands each request a
-``WireFacts`` in the ASGI scope's ``extensions`` under ``WIRE_EXTENSION``. Malformed framing needs no
-care here: the parser refuses it and the connection closes.
+``HeadSplitter`` cuts a connection's bytes into request heads, skipping each body by the framing the parser
+found (RFC 9112 §6); malformed framing needs no care here, as the parser refuses it and the connection closes.
 """
 
 from __future__ import annotations
@@ -17,7 +12,6 @@ from typing import Any
 
 from starlette.types import Scope
 
-#: Key of our ASGI scope extension (``scope["extensions"][WIRE_EXTENSION]``).
 WIRE_EXTENSION = "asgi_echo.wire"
 
 #: How a request's content is framed, as the parser saw it: its Content-Length (0 for none), or chunked.
@@ -27,14 +21,9 @@ _MAX_LINE_BYTES = 64 * 1024
 
 
 class WireFacts:
-    """One request as received: ``raw_head`` (request line and field lines with their CRLFs), ``names``
-    (each field name as the client spelled it, in order), ``content_bytes`` (the content received so far,
-    in bytes, without chunked framing). Times are ``loop.time()`` seconds; the protocol
-    fills in the body fields while the content arrives, so read them after reading the body.
-
-    ``raw_head`` may also be given as bytes that start with the head (the whole read, perhaps after empty
-    lines): the head is cut from them when first read, so a request nobody asks about costs no search.
-    """
+    """One request as received: ``raw_head``, ``names`` (each field name as spelled, in order) and ``content_bytes``
+    (so far, chunked framing removed). Times are ``loop.time()`` seconds; read the body fields after the body.
+    ``raw_head`` may be set to bytes that start with the head: it is cut from them when first read."""
 
     __slots__ = (
         *("_head", "content_bytes", "first_byte_s", "head_end_s", "last_byte_s"),
@@ -60,7 +49,7 @@ class WireFacts:
         self.peer = peer  # the TCP peer as the socket gives it, whatever proxy fields say
         self.first_byte_s: float | None = None
         self.last_byte_s: float | None = None
-        self.content_bytes = 0  # received so far, chunked coding removed
+        self.content_bytes = 0
 
     @property
     def raw_head(self) -> bytes:
@@ -76,8 +65,7 @@ class WireFacts:
         self._head = head
 
     def count_content(self, size_bytes: int, now_s: float) -> None:
-        """Note ``size_bytes`` of content received at loop time ``now_s`` (one call per body callback: compiled,
-        it costs the protocol less than setting the three fields itself)."""
+        """Note ``size_bytes`` of content received at loop time ``now_s``."""
         if self.first_byte_s is None:
             self.first_byte_s = now_s
         self.last_byte_s = now_s
@@ -104,14 +92,11 @@ class HeadSplitter:
         self._state = _HEAD
         self._buffer = bytearray()  # an incomplete head, or an incomplete chunk-size or trailer line
         self._remaining = 0  # bytes left of a fixed-length body or of a chunk with its CRLF
-        self.trailer_bytes = 0  # bytes of the current trailer section (the protocol bounds them)
-        #: Between messages with nothing buffered: the next byte starts a new request. An attribute, not a
-        #: method: the protocol asks for every request.
-        self.idle = True
+        self.trailer_bytes = 0  # of the current trailer section (the protocol bounds them)
+        self.idle = True  # between messages, nothing buffered
 
     def feed(self, data: bytes) -> None:
-        """Consume the next bytes of the stream. Framing it cannot follow stops it for good (the parser
-        refuses such a request and the connection closes)."""
+        """Consume the next bytes of the stream; framing it cannot follow stops it for good."""
         position, end = 0, len(data)
         while position < end and self._state != _STOPPED:
             if self._state == _HEAD:
@@ -208,11 +193,8 @@ class HeadSplitter:
 
 
 def tls_facts(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
-    """TLS version, cipher and ALPN protocol of a connection, or None without TLS.
-
-    SNI is not available: uvicorn sets no ``sni_callback``, and the server side of an ``SSLObject``
-    does not keep the name (``server_hostname`` is None there).
-    """
+    """TLS version, cipher and ALPN protocol, or None without TLS. No SNI: uvicorn sets no ``sni_callback``, and a
+    server-side ``SSLObject`` keeps no ``server_hostname``."""
     ssl_object = transport.get_extra_info("ssl_object")
     if ssl_object is None:
         return None
@@ -232,8 +214,7 @@ def wire_of(scope: Scope) -> WireFacts | None:
 
 
 def names_as_sent(wire: WireFacts | None, headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
-    """The field names as the client spelled them, one per entry of ``headers`` (the server's lowercased
-    pairs for the same request), or None when they were not kept or do not match one to one."""
+    """The field names as spelled, one per pair of ``headers``, or None when not kept or not one to one."""
     if wire is None or len(wire.names) != len(headers):
         return None
     return wire.names

@@ -38,6 +38,25 @@ HTTPTOOLS_READ = (
 #: Attributes of ``RequestResponseCycle`` read or set (``transport`` is replaced by the coalescing writer).
 CYCLE_READ = ("disconnected", "message_event", "more_body", "response_complete", "response_started", "transport")
 #: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced.
-WEBSOCKET_READ = ("conn", "handle_handshake_exception", "handshake_complete", "close_sent", "transport")
+WEBSOCKET_READ = (
+    "conn",
+    "config",
+    "loop",
+    "client",
+    "transport",
+    "writable",
+    "read_paused",
+    "curr_msg_data_type",
+    "handle_handshake_exception",
+    "handle_parser_exception",
+    "handle_text",
+    "handle_cont",
+    "handshake_complete",
+    "close_sent",
+    "pause_writing",
+    "resume_writing",
+)
 #: Module-level names imported from ``uvicorn.protocols.http.httptools_impl``.
 HTTPTOOLS_MODULE = ("HttpToolsProtocol", "STATUS_LINE")
+#: ``FlowControl`` (``uvicorn.protocols.http.flow_control``), extended by ``BoundedReading``.
+FLOW_CONTROL_METHODS = ("pause_reading", "resume_reading", "pause_writing", "resume_writing", "drain")

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from uvicorn.config import Config
 from uvicorn.protocols.http import httptools_impl
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
@@ -53,3 +54,7 @@ async def test_websocket_and_module_names_exist() -> None:
     protocol = WebSocketsSansIOProtocol(_config(), ServerState(), {}, _loop=asyncio.get_running_loop())
     assert not [name for name in uvicorn_surface.WEBSOCKET_READ if not hasattr(protocol, name)]
     assert hasattr(protocol.conn, "send_response")
+
+
+def test_flow_control_methods_exist() -> None:
+    assert not [name for name in uvicorn_surface.FLOW_CONTROL_METHODS if not callable(getattr(FlowControl, name, None))]

@@ -16,11 +16,10 @@ from app.controls.parse import Controls, applied_field, may_hold_controls, parse
 from app.controls.sequences import StatusSequences
 from app.echo.body import Body, InflightBudget, read_body
 from app.echo.head import REQUEST_ID_KEY, HeadFacts, has_no_content, head_of
-from app.echo.render import RequestFacts, json_echo, request_target, text_echo
-from app.echo.responses import JOIN_MAX_BYTES, RawFields, response_start, send_parts
+from app.echo.render import RequestFacts, json_echo, text_echo
+from app.echo.responses import RawFields, send_parts
 from app.echo.stream import stream_content_type, stream_echo
 from app.errors import ConnectNotEchoed, RawHeadUnavailable
-from app.server.wire import wire_of
 from app.settings import Settings
 
 TEXT_TYPE = b"text/plain; charset=utf-8"
@@ -76,41 +75,18 @@ class EchoEndpoint:
             except ClientDisconnect:
                 return  # nobody is left to answer; not an error of ours
         try:
-            accepted_format = format_from_accept(head.accept)
-            # The common case: nothing to apply or log, and an echo small enough to send whole.
-            plain = self._plain_echo(scope, body, accepted_format, received_at_s) if controls is NO_CONTROLS else None
-            if plain is not None:
-                content_type, content = plain
-                await send(response_start(200, content_type, len(content), ECHO_FIELDS))
-                await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
-                return
             facts = RequestFacts.from_scope(scope, body, received_at_s)
             if self.echo_log is not None:
                 self.echo_log(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
-            await self._shaped_echo(send, facts, controls, accepted_format, method == "HEAD")
+            await self._echo(send, facts, controls, format_from_accept(head.accept), method == "HEAD")
         finally:
             self.budget.release(body.size_bytes)
 
-    def _plain_echo(
-        self, scope: Scope, body: Body, accepted_format: str, received_at_s: float
-    ) -> tuple[bytes, bytes] | None:
-        """The content type and content ``_shaped_echo`` would send with 200, when no echo log is written and it is
-        text up to ``JOIN_MAX_BYTES`` or JSON of content up to ``THREAD_JSON_BYTES``; else None."""
-        if self.echo_log is not None or body.size_bytes > JOIN_MAX_BYTES:
-            return None
-        if accepted_format == "text":
-            parts = text_echo(scope["method"], request_target(scope), scope["headers"], wire_of(scope), body.chunks)
-            return (TEXT_TYPE, b"".join(parts)) if len(parts[0]) + body.size_bytes <= JOIN_MAX_BYTES else None
-        if accepted_format == "json" and body.size_bytes <= THREAD_JSON_BYTES:
-            facts = RequestFacts.from_scope(scope, body, received_at_s)
-            return JSON_TYPE, json_echo(facts, self.hostname, {}, self.instance)
-        return None
-
-    async def _shaped_echo(
+    async def _echo(
         self, send: Send, facts: RequestFacts, controls: Controls, accepted_format: str, head_only: bool
     ) -> None:
         """The echo in the format asked for (a control, else ``Accept``), shaped by the controls."""
-        status, applied, fields = self._applied(controls)
+        status, applied, fields = self._applied(controls) if controls is not NO_CONTROLS else (200, {}, [])
         echo_format = controls.format or accepted_format
         if echo_format == "json" and facts.body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
             # Off the event loop: parsing a large body is slow (_content is pure).

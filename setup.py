@@ -23,6 +23,7 @@ COMPILED_MODULES = (
     "ops.cors",
     "server.coalesce",
     "echo.fallback",
+    "echo.client_source",
 )
 
 if __name__ == "__main__":  # as pip's build backend and `python setup.py` run it; tests import the list

@@ -15,7 +15,7 @@ def client_source(
     (names lowercase). Without a peer and without proxy fields it is ``tcp``: servers replace it only from those."""
     if client is None:
         return "unknown"
-    if peer is not None and tuple(client) == tuple(peer):
+    if peer is not None and client[0] == peer[0] and client[1] == peer[1]:
         return "tcp"
     forwarded_for = [value for name, value in headers if name == b"x-forwarded-for"]
     forwarded = [value for name, value in headers if name == b"forwarded"]

@@ -443,7 +443,7 @@ class BoundedReading(FlowControl):
         self._stall_timer: asyncio.TimerHandle | None = None
 
     def resume_reading(self) -> None:
-        if not self.write_paused and self.queued() < MAX_QUEUED_REQUESTS:
+        if self.read_paused and not self.write_paused and self.queued() < MAX_QUEUED_REQUESTS:
             super().resume_reading()
 
     def pause_writing(self) -> None:

@@ -16,16 +16,17 @@ from app.controls.parse import Controls, applied_field, may_hold_controls, parse
 from app.controls.sequences import StatusSequences
 from app.echo.body import Body, InflightBudget, read_body
 from app.echo.head import REQUEST_ID_KEY, HeadFacts, has_no_content, head_of
-from app.echo.render import RequestFacts, json_echo, text_echo
+from app.echo.render import RequestFacts, json_echo, json_parse_bytes, text_echo
 from app.echo.responses import RawFields, send_parts
 from app.echo.stream import stream_content_type, stream_echo
-from app.errors import ConnectNotEchoed, RawHeadUnavailable
+from app.errors import ConnectNotEchoed, RawHeadUnavailable, ServerBusy
 from app.settings import Settings
 
 TEXT_TYPE = b"text/plain; charset=utf-8"
 JSON_TYPE = b"application/json"
 MESSAGE_HTTP = b"message/http"  # RFC 9112 §10.1
 THREAD_JSON_BYTES = 64 * 1024  # bodies larger than this get their JSON echo built in a worker thread
+MIB = 1024 * 1024
 VARY_ACCEPT = (b"vary", b"Accept")
 ECHO_FIELDS = (VARY_ACCEPT,)  # the echo's format depends on Accept (RFC 9110 §12.5.5)
 NO_CONTROLS = Controls()
@@ -88,17 +89,33 @@ class EchoEndpoint:
         """The echo in the format asked for (a control, else ``Accept``), shaped by the controls."""
         status, applied, fields = self._applied(controls) if controls is not NO_CONTROLS else (200, {}, [])
         echo_format = controls.format or accepted_format
-        if echo_format == "json" and facts.body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
-            # Off the event loop: parsing a large body is slow (_content is pure).
-            rendered = await asyncio.to_thread(self._content, facts, controls, echo_format, applied)
-        else:
-            rendered = self._content(facts, controls, echo_format, applied)
-        content_type, parts, content_fields = rendered
-        if controls.delay_ms:
-            await asyncio.sleep(controls.delay_ms / 1000)
-        if fields:
-            content_fields = [*fields, *content_fields]
-        await send_parts(send, status, content_type, parts, head_only=head_only, fields=content_fields)
+        parse_bytes = 0
+        unparsed: str | None = None
+        if echo_format == "json" and facts.body.size_bytes and controls.body is None:
+            # Parsed JSON takes many times its text in memory: it is held in the in-flight budget too.
+            parse_bytes = json_parse_bytes(facts)
+            try:
+                self.budget.reserve(parse_bytes)
+            except ServerBusy:
+                unparsed = (
+                    f"not parsed: parsing would hold about {parse_bytes // MIB + 1} MiB, more than "
+                    "ECHO_MAX_INFLIGHT_BYTES has free"
+                )
+                parse_bytes = 0
+        try:
+            if echo_format == "json" and facts.body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
+                # Off the event loop: parsing a large body is slow (_content is pure).
+                rendered = await asyncio.to_thread(self._content, facts, controls, echo_format, applied, unparsed)
+            else:
+                rendered = self._content(facts, controls, echo_format, applied, unparsed)
+            content_type, parts, content_fields = rendered
+            if controls.delay_ms:
+                await asyncio.sleep(controls.delay_ms / 1000)
+            if fields:
+                content_fields = [*fields, *content_fields]
+            await send_parts(send, status, content_type, parts, head_only=head_only, fields=content_fields)
+        finally:
+            self.budget.release(parse_bytes)
 
     async def _stream(self, receive: Receive, send: Send, controls: Controls, head: HeadFacts, head_only: bool) -> None:
         """``echo_mode=stream``: the content sent back as it arrives (``app.echo.stream``), after any delay."""
@@ -116,7 +133,12 @@ class EchoEndpoint:
         )
 
     def _content(
-        self, facts: RequestFacts, controls: Controls, echo_format: str, applied: dict[str, Any]
+        self,
+        facts: RequestFacts,
+        controls: Controls,
+        echo_format: str,
+        applied: dict[str, Any],
+        unparsed: str | None = None,
     ) -> tuple[bytes, list[bytes], RawFields]:
         """The content type, content parts and fields of the response (pure: no I/O). Raises ``RawHeadUnavailable``
         for ``echo_format=raw`` without the raw head."""
@@ -133,7 +155,8 @@ class EchoEndpoint:
                 raise RawHeadUnavailable
             return MESSAGE_HTTP, [facts.wire.raw_head, *facts.body.chunks], control_fields
         if echo_format == "json":
-            return JSON_TYPE, [json_echo(facts, self.hostname, applied, self.instance)], [VARY_ACCEPT, *control_fields]
+            document = json_echo(facts, self.hostname, applied, self.instance, unparsed)
+            return JSON_TYPE, [document], [VARY_ACCEPT, *control_fields]
         parts = text_echo(facts.method, facts.target, facts.headers, facts.wire, facts.body.chunks)
         return TEXT_TYPE, parts, [VARY_ACCEPT, *control_fields]
 

@@ -18,7 +18,7 @@ from app.echo.client_source import client_source
 from app.echo.clock import Rfc3339Clock
 from app.echo.forms import decode_pairs, group_pairs, parse_form
 from app.echo.head import parse_content_length
-from app.echo.json_content import is_json_media_type, parse_json
+from app.echo.json_content import is_json_media_type, parse_json, parse_memory_bytes
 from app.server.wire import WireFacts, names_as_sent, wire_of
 
 Field = tuple[bytes, bytes]
@@ -155,9 +155,10 @@ def json_echo(
     hostname: str,
     applied: dict[str, Any] | None = None,
     instance: dict[str, str | None] | None = None,
+    unparsed_reason: str | None = None,
 ) -> bytes:
     """The JSON echo document, UTF-8 (docs/echo-formats.md lists its fields); ``applied``: what the controls
-    changed, ``instance``: the Kubernetes pod facts."""
+    changed, ``instance``: the Kubernetes pod facts; ``unparsed_reason``: why JSON content is not parsed."""
     headers: list[list[str]] = []
     cookies: list[bytes] = []
     lengths: list[bytes] = []
@@ -175,7 +176,9 @@ def json_echo(
             content_type = value
     content = facts.body.joined()
     media_type, params = _media_type(content_type)
-    parsed_json, json_error = parse_json(content) if is_json_media_type(media_type) else (None, None)
+    parsed_json, json_error = None, None
+    if is_json_media_type(media_type):
+        parsed_json, json_error = (None, unparsed_reason) if unparsed_reason else parse_json(content)
     form, form_error = parse_form(media_type, params, content)
     wire = facts.wire
     sent = names_as_sent(wire, facts.headers)
@@ -244,6 +247,14 @@ def dump_json(document: Any) -> bytes:
         return orjson.dumps(document)
     except orjson.JSONEncodeError:
         return json.dumps(document, allow_nan=False, separators=(",", ":")).encode("ascii")  # compact, as orjson
+
+
+def json_parse_bytes(facts: RequestFacts) -> int:
+    """The memory parsing the request content as JSON would hold (0 when it is not JSON), in bytes."""
+    content_type = next((value for name, value in facts.headers if name == b"content-type"), None)
+    if not is_json_media_type(_media_type(content_type)[0]):
+        return 0
+    return parse_memory_bytes(facts.body.chunks)
 
 
 def cookie_pairs(cookie_fields: list[bytes]) -> list[list[str]]:

@@ -28,7 +28,6 @@ MESSAGE_HTTP = b"message/http"  # RFC 9112 §10.1
 THREAD_JSON_BYTES = 64 * 1024  # bodies larger than this get their JSON echo built in a worker thread
 MIB = 1024 * 1024
 VARY_ACCEPT = (b"vary", b"Accept")
-ECHO_FIELDS = (VARY_ACCEPT,)  # the echo's format depends on Accept (RFC 9110 §12.5.5)
 NO_CONTROLS = Controls()
 NO_CONTENT = Body((), 0)
 #: Writes the echo of one request to the log, with its request id (``app.ops.echo_log.EchoLog.write``).
@@ -79,21 +78,29 @@ class EchoEndpoint:
             facts = RequestFacts.from_scope(scope, body, received_at_s)
             if self.echo_log is not None:
                 self.echo_log(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
-            await self._echo(send, facts, controls, format_from_accept(head.accept), method == "HEAD")
+            await self._echo(
+                send, facts, controls, format_from_accept(head.accept), head.content_type, method == "HEAD"
+            )
         finally:
             self.budget.release(body.size_bytes)
 
     async def _echo(
-        self, send: Send, facts: RequestFacts, controls: Controls, accepted_format: str, head_only: bool
+        self,
+        send: Send,
+        facts: RequestFacts,
+        controls: Controls,
+        accepted_format: str,
+        request_type: bytes | None,
+        head_only: bool,
     ) -> None:
         """The echo in the format asked for (a control, else ``Accept``), shaped by the controls."""
         status, applied, fields = self._applied(controls) if controls is not NO_CONTROLS else (200, {}, [])
         echo_format = controls.format or accepted_format
-        parse_bytes = 0
+        json_document = echo_format == "json" and controls.body is None
+        # Parsed JSON takes many times its text in memory: it is held in the in-flight budget too.
+        parse_bytes = json_parse_bytes(request_type, facts.body) if json_document else 0
         unparsed: str | None = None
-        if echo_format == "json" and facts.body.size_bytes and controls.body is None:
-            # Parsed JSON takes many times its text in memory: it is held in the in-flight budget too.
-            parse_bytes = json_parse_bytes(facts)
+        if parse_bytes:
             try:
                 self.budget.reserve(parse_bytes)
             except ServerBusy:
@@ -103,7 +110,7 @@ class EchoEndpoint:
                 )
                 parse_bytes = 0
         try:
-            if echo_format == "json" and facts.body.size_bytes > THREAD_JSON_BYTES and controls.body is None:
+            if json_document and facts.body.size_bytes > THREAD_JSON_BYTES:
                 # Off the event loop: parsing a large body is slow (_content is pure).
                 rendered = await asyncio.to_thread(self._content, facts, controls, echo_format, applied, unparsed)
             else:

@@ -249,12 +249,12 @@ def dump_json(document: Any) -> bytes:
         return json.dumps(document, allow_nan=False, separators=(",", ":")).encode("ascii")  # compact, as orjson
 
 
-def json_parse_bytes(facts: RequestFacts) -> int:
-    """The memory parsing the request content as JSON would hold (0 when it is not JSON), in bytes."""
-    content_type = next((value for name, value in facts.headers if name == b"content-type"), None)
-    if not is_json_media_type(_media_type(content_type)[0]):
+def json_parse_bytes(content_type: bytes | None, body: Body) -> int:
+    """The memory parsing ``body`` as JSON would hold (0 when ``content_type``, the request's first, is not
+    JSON), in bytes."""
+    if not body.size_bytes or not is_json_media_type(_media_type(content_type)[0]):
         return 0
-    return parse_memory_bytes(facts.body.chunks)
+    return parse_memory_bytes(body.chunks)
 
 
 def cookie_pairs(cookie_fields: list[bytes]) -> list[list[str]]:

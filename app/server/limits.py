@@ -17,7 +17,7 @@ class ProtocolLimits:
     max_target_bytes: int
     header_timeout_s: float
     body_timeout_s: float
-    write_timeout_s: float = 30.0
+    write_timeout_s: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProtocolLimits:

@@ -1,6 +1,7 @@
 """uvicorn's httptools protocol with the limits an echo server pointed at by everything needs.
 
-Each override calls ``super()`` (the uvicorn names used: ``app.server.uvicorn_surface``). Refusals are plain, with
+Each override calls ``super()`` but ``data_received``, which replaces uvicorn's, and ``eof_received``, whose
+uvicorn body is empty (the uvicorn names used: ``app.server.uvicorn_surface``). Refusals are plain, with
 the safety fields, and close the connection, so bytes after a refused request are never answered as a new one:
 
 - 431/414: a head or target over its limit, counted as bytes arrive (RFC 9110 §15.5.15, §15.5.20, RFC 6585 §5);
@@ -33,6 +34,7 @@ from app.server.limits import limits_for
 from app.server.refusal import CONNECT_NOT_ECHOED, classify_parser_error, peer_text, refusal_answer
 from app.server.websocket_protocol import SafeRefusalWebSocketProtocol
 from app.server.wire import WIRE_EXTENSION, HeadSplitter, WireFacts, tls_facts
+from app.server.write_stall import WriteStallClock, abandon
 
 #: Parsed requests waiting for their turn on one connection before reading stops (one read may add more).
 MAX_QUEUED_REQUESTS = 16
@@ -91,9 +93,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.flow = BoundedReading(
-            transport, lambda: len(self.pipeline), self.limits.write_timeout_s, self._write_stalled
-        )
+        self._stall_clock = WriteStallClock(self.loop, self.limits.write_timeout_s, self._write_stalled)
+        self.flow = BoundedReading(transport, lambda: len(self.pipeline), self._stall_clock)
         self._tls = tls_facts(transport)
         self._writer = CoalescingWriter(transport, self.loop)
         self._arm_head_timer()
@@ -405,18 +406,11 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer = self._body_timer = None
 
     def _write_stalled(self) -> None:
-        # Nothing more can be sent to this client: abandon the response, and drop the connection without
-        # waiting for the buffer to drain (abort); the app sees a disconnect and releases what it holds.
-        self.logger.info(
-            "Closed the connection of %s: no write progress for %g s (ECHO_WRITE_TIMEOUT_S)",
-            peer_text(self.client),
-            self.limits.write_timeout_s,
-        )
-        self.transport.abort()
+        if self.flow.write_paused:
+            abandon(self.transport, self.logger, self.client, self.limits.write_timeout_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if isinstance(self.flow, BoundedReading):
-            self.flow.cancel_stall_timer()
+        self._stall_clock.stop()
         if self._lingering is not None:
             self._lingering.cancel()
         self._cancel_timers()
@@ -426,21 +420,12 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
 class BoundedReading(FlowControl):
     """uvicorn's flow control, except that reading stays paused while answers wait to be written or
     ``MAX_QUEUED_REQUESTS`` parsed requests wait for their turn: a client that pipelines requests and reads
-    nothing cannot make the server parse, queue and answer without bound. Output that makes no progress for
-    ``write_timeout_s`` calls ``on_stall``."""
+    nothing cannot make the server parse, queue and answer without bound. Paused writing runs ``stall_clock``."""
 
-    def __init__(
-        self,
-        transport: asyncio.Transport,
-        queued: Callable[[], int],
-        write_timeout_s: float,
-        on_stall: Callable[[], None],
-    ) -> None:
+    def __init__(self, transport: asyncio.Transport, queued: Callable[[], int], stall_clock: WriteStallClock) -> None:
         super().__init__(transport)
         self.queued = queued  # how many parsed requests wait for their turn
-        self.write_timeout_s = write_timeout_s
-        self.on_stall = on_stall
-        self._stall_timer: asyncio.TimerHandle | None = None
+        self.stall_clock = stall_clock
 
     def resume_reading(self) -> None:
         if self.read_paused and not self.write_paused and self.queued() < MAX_QUEUED_REQUESTS:
@@ -449,23 +434,12 @@ class BoundedReading(FlowControl):
     def pause_writing(self) -> None:
         super().pause_writing()
         self.pause_reading()
-        if self._stall_timer is None:  # the transport's buffer passed its high-water mark: the clock starts
-            self._stall_timer = asyncio.get_running_loop().call_later(self.write_timeout_s, self._stalled)
+        self.stall_clock.start()
 
     def resume_writing(self) -> None:
         super().resume_writing()
-        self.cancel_stall_timer()
+        self.stall_clock.stop()
         self.resume_reading()
-
-    def cancel_stall_timer(self) -> None:
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = None
-
-    def _stalled(self) -> None:
-        self._stall_timer = None
-        if self.write_paused:
-            self.on_stall()
 
 
 class _AfterIgnoredUpgrade:

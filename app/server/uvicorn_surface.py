@@ -1,6 +1,7 @@
 """The uvicorn names this layer relies on (``tests/unit/server/test_uvicorn_surface.py`` fails when one is gone)."""
 
-#: ``HttpToolsProtocol`` methods extended in ``EchoHttpToolsProtocol``; each override calls ``super()``.
+#: ``HttpToolsProtocol`` methods extended in ``EchoHttpToolsProtocol``; each override calls ``super()`` but
+#: ``eof_received``, whose uvicorn body is empty (ours decides whether a half-closed connection stays open).
 HTTPTOOLS_EXTENDED = (
     "connection_made",
     "eof_received",

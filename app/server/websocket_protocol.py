@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 from http import HTTPStatus
 from typing import Any
@@ -14,6 +13,7 @@ from websockets.http11 import Response
 
 from app.server.limits import limits_for
 from app.server.refusal import SAFETY_FIELDS, peer_text
+from app.server.write_stall import WriteStallClock, abandon
 
 SWITCHING_PROTOCOLS = 101
 INVALID_FRAME_PAYLOAD_DATA = 1007  # RFC 6455 §7.4.1: a text message that is not UTF-8
@@ -37,8 +37,8 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self.conn.send_response = lambda response: send_response(add_safety_fields(response))  # type: ignore[method-assign]
         self._text = codecs.getincrementaldecoder("utf-8")()
         self._write_timeout_s = limits_for(self.config.loaded_app).write_timeout_s
+        self._stall_clock = WriteStallClock(self.loop, self._write_timeout_s, self._write_stalled)
         self._paused_for_output = False
-        self._stall_timer: asyncio.TimerHandle | None = None
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -50,34 +50,22 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def pause_writing(self) -> None:
         super().pause_writing()
-        if self._stall_timer is None:
-            self._stall_timer = self.loop.call_later(self._write_timeout_s, self._write_stalled)
+        self._stall_clock.start()
 
     def resume_writing(self) -> None:
         super().resume_writing()
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = None
+        self._stall_clock.stop()
         if self._paused_for_output:
             self._paused_for_output = False
             if not self.read_paused and not self.transport.is_closing():
                 self.transport.resume_reading()
 
     def _write_stalled(self) -> None:
-        self._stall_timer = None
-        if self.writable.is_set() or self.transport.is_closing():
-            return
-        self.logger.info(
-            "Closed the WebSocket of %s: no write progress for %g s (ECHO_WRITE_TIMEOUT_S)",
-            peer_text(self.client),
-            self._write_timeout_s,
-        )
-        self.transport.abort()
+        if not self.writable.is_set() and not self.transport.is_closing():
+            abandon(self.transport, self.logger, self.client, self._write_timeout_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = None
+        self._stall_clock.stop()
         super().connection_lost(exc)
 
     def handle_text(self, event: Frame) -> None:

@@ -73,7 +73,7 @@ async def test_the_head_timeout_is_the_apps(port: int) -> None:
 def test_settings_are_found_through_uvicorns_wrappers() -> None:
     wrapped = ProxyHeadersMiddleware(create_app(SETTINGS))  # type: ignore[arg-type]  # uvicorn's narrower ASGI types
     assert settings_of(wrapped) is SETTINGS
-    assert limits_for(wrapped) == ProtocolLimits(2048, 1024, 1.5, SETTINGS.body_timeout_s)
+    assert limits_for(wrapped) == ProtocolLimits(2048, 1024, 1.5, SETTINGS.body_timeout_s, SETTINGS.write_timeout_s)
 
 
 def test_an_app_without_settings_gets_the_environments() -> None:

@@ -17,7 +17,7 @@ from app.controls.sequences import StatusSequences
 from app.echo.body import Body, InflightBudget, read_body
 from app.echo.head import REQUEST_ID_KEY, HeadFacts, has_no_content, head_of
 from app.echo.render import RequestFacts, json_echo, json_parse_bytes, text_echo
-from app.echo.responses import RawFields, send_parts
+from app.echo.responses import RawFields, response_messages
 from app.echo.stream import stream_content_type, stream_echo
 from app.errors import ConnectNotEchoed, RawHeadUnavailable, ServerBusy
 from app.settings import Settings
@@ -120,7 +120,8 @@ class EchoEndpoint:
                 await asyncio.sleep(controls.delay_ms / 1000)
             if fields:
                 content_fields = [*fields, *content_fields]
-            await send_parts(send, status, content_type, parts, head_only=head_only, fields=content_fields)
+            for message in response_messages(status, content_type, parts, head_only=head_only, fields=content_fields):
+                await send(message)
         finally:
             self.budget.release(parse_bytes)
 

@@ -76,8 +76,8 @@ class RequestFacts:
     def from_scope(cls, scope: Scope, body: Body, received_at_s: float) -> RequestFacts:
         """The facts of an ASGI HTTP ``scope``; ``received_at_s``: when it reached the app, epoch seconds."""
         query_string: bytes = scope.get("query_string", b"")
-        # Positional: built per request.
-        return cls(
+        # Positional, and by its name rather than ``cls``: mypyc calls its native constructor directly.
+        return RequestFacts(
             scope["method"],
             request_target(scope),
             scope["path"],

@@ -1,7 +1,8 @@
 """uvicorn's httptools protocol with the limits an echo server pointed at by everything needs.
 
-Each override calls ``super()`` but ``data_received``, which replaces uvicorn's, and ``eof_received``, whose
-uvicorn body is empty (the uvicorn names used: ``app.server.uvicorn_surface``). Refusals are plain, with
+Each override calls uvicorn's method (the per-request parser callbacks name ``HttpToolsProtocol``
+directly) but ``data_received``, which replaces uvicorn's, and ``eof_received``, whose uvicorn body is
+empty (the uvicorn names used: ``app.server.uvicorn_surface``). Refusals are plain, with
 the safety fields, and close the connection, so bytes after a refused request are never answered as a new one:
 
 - 431/414: a head or target over its limit, counted as bytes arrive (RFC 9110 §15.5.15, §15.5.20, RFC 6585 §5);
@@ -182,7 +183,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         return parser
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
         self._between_messages = False
         self._head_done = False
         self._head_bytes = 0
@@ -198,7 +199,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         if self._head_bytes > self.limits.max_target_bytes:
             self._stop(414, f"URI Too Long: the request target exceeds {self.limits.max_target_bytes} bytes "
                             "(ECHO_MAX_TARGET_BYTES)")  # fmt: skip
-        super().on_url(url)
+        HttpToolsProtocol.on_url(self, url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._head_done:
@@ -208,7 +209,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             self._stop(431, self._head_too_large())
         self._names.append(name)
         # Lowercases the name, drops trailing whitespace from the value (RFC 9110 §5.5), notes Expect.
-        super().on_header(name, value)
+        HttpToolsProtocol.on_header(self, name, value)
         name, value = self.headers[-1]
         if name == b"host":
             self._hosts += 1
@@ -255,7 +256,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
                 self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
             # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
             self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
         # uvicorn builds the cycle (after an upgrade, keeps the last one): it writes through our writer from here.
         if self.cycle is not None:
             self.cycle.transport = self._writer  # type: ignore[assignment]
@@ -300,7 +301,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         wire = self._wire
         if wire is not None:
             wire.count_content(len(body), self._now)
-        super().on_body(body)
+        HttpToolsProtocol.on_body(self, body)
 
     def on_message_complete(self) -> None:
         if (self._content_length or self._chunked) and self.parser.should_upgrade():
@@ -310,14 +311,14 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
 
     def on_response_complete(self) -> None:
         self._flush()  # nothing of a complete response stays held: the connection may close next
         if self._deferred_refusal is not None and not self.pipeline:
             self.refuse(*self._deferred_refusal)
             return
-        super().on_response_complete()
+        HttpToolsProtocol.on_response_complete(self)
         if self._eof and not self.pipeline and not self.transport.is_closing():
             self.transport.close()  # half-closed and answered: nothing more can come
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive
 
-from app.echo.responses import JOIN_MAX_BYTES, send_parts
+from app.echo.responses import JOIN_MAX_BYTES, response_messages
 from app.main import create_app
 from app.settings import Settings
 
@@ -26,18 +26,17 @@ class Recorder:
 
 
 async def test_small_parts_leave_in_one_message() -> None:
-    send = Recorder()
-    await send_parts(send, 200, b"text/plain", [b"head\n", b"body"], head_only=False)
-    assert send.bodies() == [b"head\nbody"]
-    assert (b"content-length", b"9") in send.messages[0]["headers"]
+    start, *bodies = response_messages(200, b"text/plain", [b"head\n", b"body"], head_only=False)
+    assert [body["body"] for body in bodies] == [b"head\nbody"]
+    assert (b"content-length", b"9") in start["headers"]
 
 
 async def test_large_parts_leave_unjoined() -> None:
-    send = Recorder()
     big = b"x" * JOIN_MAX_BYTES
-    await send_parts(send, 200, b"text/plain", [b"head\n", big], head_only=False)
-    bodies = send.bodies()
+    _, *messages = response_messages(200, b"text/plain", [b"head\n", big], head_only=False)
+    bodies = [message["body"] for message in messages]
     assert bodies == [b"head\n", big]
+    assert [message["more_body"] for message in messages] == [True, False]
     assert bodies[1] is big  # the content itself, not a copy
 
 

@@ -1,25 +1,19 @@
-"""The contestants: how each server is started (pinned to one core), checked and stopped by its PID."""
+"""The contestants: how each server is started (pinned to one core, by ``tests.servers.ServerProcess``, the launcher
+the tests use too), checked and stopped by its PID."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shlex
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import DOCUMENTED_OPTIONS, free_port
+from tests.servers import DOCUMENTED_OPTIONS, ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT_S = 20.0
-STOP_TIMEOUT_S = 10.0
 #: The stock protocol: what ``--http httptools`` gives. The shipped options may later name our own
 #: protocol class (``--http module:Class``); the floor then runs under both.
 STOCK_OPTIONS = ("--http", "httptools", "--no-proxy-headers", "--no-access-log")
@@ -70,32 +64,28 @@ def _base_env(extra: dict[str, str]) -> dict[str, str]:
     return {**env, **image_env(), **extra}
 
 
-def _die_with_parent() -> None:
-    # A server outlives nothing: if the benchmark is killed, the kernel sends SIGTERM to its servers.
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 @dataclass
 class Server:
-    """One server process on a free loopback port. ``argv`` gets ``{port}`` filled in."""
+    """A contestant: how to start it (``argv`` with ``{port}``, extra variables), and its process once started."""
 
     name: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     stdout_to_null: bool = True
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
+    running: ServerProcess | None = None
     workdir: Path | None = None
 
     @property
     def pid(self) -> int:
-        """The server's PID (``taskset`` execs the command, so it is the server itself)."""
-        assert self.process is not None
-        return self.process.pid
+        """The server's PID."""
+        assert self.running is not None
+        return self.running.pid
+
+    @property
+    def port(self) -> int:
+        """The loopback port it listens on."""
+        assert self.running is not None
+        return self.running.port
 
     @property
     def base_url(self) -> str:
@@ -106,59 +96,30 @@ class Server:
         """Start pinned to the server core, in an empty working directory (no stray ``.env`` is read).
 
         Raises:
-            RuntimeError: the server exited or did not listen within ``START_TIMEOUT_S``.
+            RuntimeError: the server exited or did not listen in time.
         """
-        self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="asgi-echo-bench-"))
-        argv = [*cores.prefix(cores.server), *(arg.format(port=self.port) for arg in self.argv)]
-        stderr = (self.workdir / "stderr.log").open("wb")
-        self.process = subprocess.Popen(
-            argv,
-            cwd=self.workdir,
-            env=_base_env(self.env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL if self.stdout_to_null else stderr,
-            stderr=stderr,
-            preexec_fn=_die_with_parent,  # no other thread runs while servers start
+        argv = [*cores.prefix(cores.server), *self.argv]
+        self.running = ServerProcess(
+            argv, _base_env(self.env), cwd=self.workdir, keep_stdout=not self.stdout_to_null, die_with_parent=True
         )
-        stderr.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.log_tail()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not listen within {START_TIMEOUT_S} s: {self.log_tail()}")
 
     def log_tail(self, lines: int = 15) -> str:
-        """The last lines of the server's stderr."""
-        if self.workdir is None or not (self.workdir / "stderr.log").exists():
-            return ""
-        return "\n".join((self.workdir / "stderr.log").read_text(errors="replace").splitlines()[-lines:])
+        """The last lines of the server's output."""
+        return "" if self.running is None else "\n".join(self.running.log[-lines:])
 
     def log_errors(self) -> list[str]:
-        """Lines of stderr that show an error or a traceback."""
-        if self.workdir is None or not (self.workdir / "stderr.log").exists():
-            return []
-        text = (self.workdir / "stderr.log").read_text(errors="replace")
-        return [line for line in text.splitlines() if "Traceback" in line or "ERROR" in line]
+        """Lines of output that show an error or a traceback."""
+        return [] if self.running is None else self.running.log_errors()
 
     def alive(self) -> bool:
         """Whether the process still runs."""
-        return self.process is not None and self.process.poll() is None
+        return self.running is not None and self.running.alive()
 
     def stop(self) -> None:
-        """SIGTERM by PID, SIGKILL after ``STOP_TIMEOUT_S``; removes the working directory."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """SIGTERM by PID, SIGKILL after 10 s; removes the working directory."""
+        if self.running is not None:
+            self.running.stop()
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None

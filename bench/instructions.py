@@ -15,10 +15,17 @@ import asyncio
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/instructions.py` from anywhere
+
+from bench.servers import base_env
+from tests.servers import DOCUMENTED_OPTIONS, ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL, LARGE = 200, 1200
@@ -32,6 +39,7 @@ REQUESTS = {
         b"Content-Type: application/octet-stream\r\nContent-Length: 16384\r\n\r\n" + b"a" * 16384
     ),
 }
+SERVER_START_S, SERVER_STOP_S = 120.0, 120.0  # Python under valgrind starts and stops some 50 times slower
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -80,6 +88,42 @@ def count_instructions(project: Path, kind: str, requests: int, protocol: str = 
     return int(found.group(1))
 
 
+def served_instructions(project: Path, kind: str, requests: int, python: str, options: Sequence[str]) -> int:
+    """Instructions callgrind counts for a real server (``uvicorn app.main:app`` from ``project`` with
+    ``options`` and the image's variables, access log off) answering ``requests`` of ``kind`` on one
+    keep-alive loopback connection, from its start to its graceful stop."""
+    with tempfile.TemporaryDirectory(prefix="asgi-echo-ir-") as scratch:
+        command = [
+            *("valgrind", "--tool=callgrind", f"--callgrind-out-file={scratch}/callgrind.out"),
+            *(python, "-m", "uvicorn", "app.main:app", "--app-dir", str(project), "--host", "127.0.0.1"),
+            *("--port", "{port}", *options),
+        ]
+        env = base_env({"ECHO_ACCESS_LOG": "false", "PYTHONHASHSEED": "0"})
+        server = ServerProcess(command, env, cwd=project, keep_stdout=False, start_timeout_s=SERVER_START_S)
+        try:
+            _send(server.port, REQUESTS[kind], requests)
+        finally:
+            server.stop(timeout_s=SERVER_STOP_S)
+    found = next((_COLLECTED.search(line) for line in reversed(server.log) if _COLLECTED.search(line)), None)
+    if found is None:
+        raise RuntimeError(f"the server under callgrind gave no count: {server.log[-20:]}")
+    return int(found.group(1))
+
+
+def _send(port: int, request: bytes, count: int) -> None:
+    """Send ``request`` ``count`` times on one connection, each after the previous answer is read whole."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        reader = connection.makefile("rb")
+        for _ in range(count):
+            connection.sendall(request)
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            reader.read(length)
+
+
 def per_request(project: Path, kind: str, protocol: str = PROTOCOL) -> float:
     """Instructions for one request of ``kind``: the difference between a large and a small run."""
     large = count_instructions(project, kind, LARGE, protocol)
@@ -92,6 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kinds", nargs="*", help=f"any of {', '.join(REQUESTS)} (default: all)")
     parser.add_argument("--project", type=Path, default=ROOT, help="a project copy (default: the checkout)")
     parser.add_argument("--protocol", default=PROTOCOL, help=f"the protocol class (default: {PROTOCOL})")
+    parser.add_argument(
+        "--served",
+        action="store_true",
+        help="count a real server over loopback (start, requests, graceful stop) instead of the in-process drive",
+    )
+    parser.add_argument("--python", default=sys.executable, help="the interpreter that serves (--served)")
+    parser.add_argument("--options", help="uvicorn's options for --served, one string (default: the documented ones)")
     parser.add_argument("--drive", nargs=2, metavar=("KIND", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.drive:  # the process valgrind watches
@@ -105,11 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.kinds) - set(REQUESTS)
     if unknown:
         parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+    project: Path = args.project.resolve()
     for kind in args.kinds or list(REQUESTS):
-        print(
-            f"{kind}: {per_request(args.project.resolve(), kind, args.protocol) / 1000:.1f}k instructions per request",
-            flush=True,
-        )
+        if args.served:
+            options = args.options.split() if args.options else DOCUMENTED_OPTIONS
+            large = served_instructions(project, kind, LARGE, args.python, options)
+            count = (large - served_instructions(project, kind, SMALL, args.python, options)) / (LARGE - SMALL)
+        else:
+            count = per_request(project, kind, args.protocol)
+        print(f"{kind}: {count / 1000:.1f}k instructions per request", flush=True)
     return 0
 
 

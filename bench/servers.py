@@ -58,7 +58,8 @@ def image_env(dockerfile: Path = ROOT / "Dockerfile") -> dict[str, str]:
     return env
 
 
-def _base_env(extra: dict[str, str]) -> dict[str, str]:
+def base_env(extra: dict[str, str]) -> dict[str, str]:
+    """This environment without ``ECHO_*``, then the image's ``ENV`` defaults, then ``extra``."""
     # Our own ECHO_* variables from the caller's shell would make "default settings" a lie.
     env = {name: value for name, value in os.environ.items() if not name.startswith("ECHO_")}
     return {**env, **image_env(), **extra}
@@ -101,7 +102,7 @@ class Server:
         self.workdir = Path(tempfile.mkdtemp(prefix="asgi-echo-bench-"))
         argv = [*cores.prefix(cores.server), *self.argv]
         self.running = ServerProcess(
-            argv, _base_env(self.env), cwd=self.workdir, keep_stdout=not self.stdout_to_null, die_with_parent=True
+            argv, base_env(self.env), cwd=self.workdir, keep_stdout=not self.stdout_to_null, die_with_parent=True
         )
 
     def log_tail(self, lines: int = 15) -> str:

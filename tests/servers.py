@@ -122,12 +122,12 @@ class ServerProcess:
         assert not bad, f"server output holds errors: {bad}"
         assert self.alive(), f"server died with {self.process.returncode}"
 
-    def stop(self) -> int:
-        """Stop the server by its PID (SIGTERM, then SIGKILL after 10 s); returns the exit code."""
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int:
+        """Stop the server by its PID (SIGTERM, then SIGKILL after ``timeout_s``); returns the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=STOP_TIMEOUT_S)
+                self.process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import select
 import socket
+import ssl
 import struct
 import time
 from collections.abc import Callable
@@ -93,12 +94,21 @@ class Flood:
         return self.ended != "all sent"
 
 
-def flood(port: int, prologue: bytes, unit: Callable[[int], bytes], total_bytes: int, limit_s: float) -> Flood:
-    """Send ``prologue``, then ``unit(0)``, ``unit(1)``, ... up to ``total_bytes`` or ``limit_s``; never read."""
+def flood(
+    port: int,
+    prologue: bytes,
+    unit: Callable[[int], bytes],
+    total_bytes: int,
+    limit_s: float,
+    tls: ssl.SSLContext | None = None,
+) -> Flood:
+    """Send ``prologue``, then ``unit(0)``, ``unit(1)``, ... up to ``total_bytes`` or ``limit_s``; never read.
+    With ``tls``, over TLS with that context (which must offer ``h2`` in ALPN)."""
     started = time.monotonic()
     sent = 0
     ended = "all sent"
-    with socket.create_connection(("127.0.0.1", port)) as sock:
+    plain = socket.create_connection(("127.0.0.1", port))
+    with tls.wrap_socket(plain, server_hostname="localhost") if tls is not None else plain as sock:
         sock.sendall(prologue)
         sock.setblocking(False)
         pending = b""
@@ -112,7 +122,9 @@ def flood(port: int, prologue: bytes, unit: Callable[[int], bytes], total_bytes:
                 continue
             try:
                 count = sock.send(pending)
-            except (BrokenPipeError, ConnectionResetError) as exc:
+            except ssl.SSLWantWriteError:
+                continue
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError) as exc:
                 ended = f"server closed ({type(exc).__name__})"
                 break
             sent += count

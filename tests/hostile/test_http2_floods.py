@@ -8,10 +8,13 @@ from /proc/<pid>/status. The clients are raw h2c sockets that build frames by ha
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import trustme
 
 from bench.bodies import MIB, RssPeak
 from bench.hostile_http2 import (
@@ -71,6 +74,28 @@ def test_a_control_frame_flood_never_read_ends_in_enhance_your_calm(fresh: Runni
     assert result.cut_off, result
     assert sampler.growth_bytes < GROWTH_BOUND_BYTES
     assert sum("ENHANCE_YOUR_CALM" in line for line in fresh.log) == 1  # one line per connection, no flood
+
+
+def test_a_ping_flood_over_tls_ends_in_enhance_your_calm(tmp_path: Path) -> None:
+    # h2 chosen by ALPN: TLS buffers on both sides made the unbounded server grow by ~115 MiB for 64 MiB.
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost")
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    options = (*HTTP2_OPTIONS, "--ssl-certfile", str(tmp_path / "cert.pem"), "--ssl-keyfile", str(tmp_path / "key.pem"))
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    context.set_alpn_protocols(["h2"])
+    server = RunningServer(options)
+    try:
+        with server.clean_log(), RssPeak(server.process.pid) as sampler:
+            ping = repeated(frame(PING, 0, 0, b"12345678"))
+            flood(server.port, client_preface(), ping, FLOOD_BYTES, FLOOD_LIMIT_S, context)
+            time.sleep(0.3)
+        assert sampler.growth_bytes < GROWTH_BOUND_BYTES
+        assert sum("ENHANCE_YOUR_CALM" in line for line in server.log) == 1
+    finally:
+        server.stop()
 
 
 def test_rapid_reset_leaves_no_traceback_and_the_server_serving(fresh: RunningServer) -> None:

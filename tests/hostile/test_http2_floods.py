@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 
@@ -131,3 +132,19 @@ def test_answers_nobody_reads_hold_the_budget_until_the_write_timeout(
         finally:
             sock.close()
     assert any("ECHO_WRITE_TIMEOUT_S" in line for line in stalling.log)
+
+
+def test_answers_larger_than_the_window_are_sent_whole_to_a_client_that_reads(fresh: RunningServer) -> None:
+    # The other side of holding answers until sent: a client that grants credit as it reads gets every byte,
+    # and the connection serves on once they are (keep-alive waits for them, the write timeout does not fire).
+    async def two_echoes() -> list[tuple[int, int]]:
+        async with httpx.AsyncClient(http1=False, http2=True, timeout=30.0) as client:
+            results = []
+            for size in (6 * MIB, 1024):
+                response = await client.post(f"http://127.0.0.1:{fresh.port}/big", content=b"z" * size)
+                assert response.http_version == "HTTP/2"
+                results.append((response.status_code, response.text.split("BODY:\n", 1)[1].count("z")))
+            return results
+
+    with fresh.clean_log():
+        assert asyncio.run(two_echoes()) == [(200, 6 * MIB), (200, 1024)]

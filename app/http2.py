@@ -1,5 +1,3 @@
-"""Kept so that ``--http app.http2:EchoAutoZttpProtocol`` keeps working: it is what ``--http zttp --http2`` runs."""
+"""Kept so that ``--http app.http2:EchoAutoZttpProtocol`` keeps working: ``app.server.http2_protocol``."""
 
-from uvicorn.protocols.http.auto_zttp_impl import AutoZttpProtocol as EchoAutoZttpProtocol
-
-__all__ = ["EchoAutoZttpProtocol"]
+from app.server.http2_protocol import EchoAutoZttpProtocol as EchoAutoZttpProtocol

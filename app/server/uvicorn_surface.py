@@ -61,3 +61,25 @@ WEBSOCKET_READ = (
 HTTPTOOLS_MODULE = ("HttpToolsProtocol", "STATUS_LINE")
 #: ``FlowControl`` (``uvicorn.protocols.http.flow_control``), extended by ``BoundedReading``.
 FLOW_CONTROL_METHODS = ("pause_reading", "resume_reading", "pause_writing", "resume_writing", "drain")
+
+#: ``ZttpH2Protocol`` methods extended in ``app.server.http2_protocol.EchoH2Protocol``; each override calls ``super()``.
+ZTTP_H2_EXTENDED = (
+    "connection_made",
+    "data_received",
+    "events",
+    "handle_request",
+    "on_response_complete",
+    "connection_lost",
+)
+#: Attributes and helpers of ``ZttpH2Protocol`` read or called (set once the connection is made).
+ZTTP_H2_READ = ("conn", "cycles", "transport", "flow", "loop", "logger", "client", "flush")
+#: Attributes of the HTTP/2 ``RequestResponseCycle`` read or set; ``send`` is wrapped per cycle before its task runs.
+ZTTP_H2_CYCLE_READ = ("send", "stream", "disconnected", "response_complete", "message_event")
+#: Module-level names imported from ``uvicorn.protocols.http.zttp_h2_impl`` (and ``HIGH_WATER_LIMIT`` from
+#: ``flow_control``, ``ZttpProtocol`` from ``zttp_impl``, ``AutoZttpProtocol`` from ``auto_zttp_impl``).
+ZTTP_H2_MODULE = ("ZttpH2Protocol", "RequestResponseCycle")
+#: ``AutoZttpProtocol._switch`` is replaced (it names uvicorn's own classes); the attributes it reads.
+AUTO_ZTTP_REPLACED = ("_switch",)
+AUTO_ZTTP_READ = ("config", "server_state", "app_state", "loop", "transport")
+#: zttp's HTTP/2 send surface used: ``Stream.pending_bytes`` and ``Stream.reset``, ``H2Connection.close``.
+ZTTP_STREAM_READ = ("pending_bytes", "reset", "stream_id")

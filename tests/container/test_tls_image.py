@@ -38,8 +38,7 @@ async def test_image_serves_h2_and_http11_over_tls_with_a_mounted_certificate(
     env = {
         "UVICORN_SSL_CERTFILE": "/certs/server.pem",
         "UVICORN_SSL_KEYFILE": "/certs/server.key",
-        "UVICORN_HTTP": "zttp",
-        "UVICORN_HTTP2": "true",
+        "UVICORN_HTTP": "app.server.http2_protocol:EchoAutoZttpProtocol",
     }
     env_args = [item for key, value in env.items() for item in ("-e", f"{key}={value}")]
     mount = f"{tmp_path}:/certs:ro"

@@ -4,8 +4,10 @@ A ```` ```console ```` block holds commands (``$ ``, continued by a trailing bac
 output. Each block gets fresh servers started with the README's first command, ``python -m app``. HTML
 comments on the lines right before the block set it up:
 
-- ``<!-- example: --http zttp --http2 -->``: uvicorn flags for the server on port 5000;
-- ``<!-- example: 5443 --http zttp --http2 --ssl-certfile server.pem -->``: one more server, on that port;
+- ``<!-- example: --http app.server.http2_protocol:EchoAutoZttpProtocol -->``: uvicorn flags for the server on port
+  5000;
+- ``<!-- example: 5443 --http app.server.http2_protocol:EchoAutoZttpProtocol --ssl-certfile server.pem -->``: one
+  more server, on that port;
 - ``<!-- example: nginx -->``: nginx in front, configured by the page's ```` ```nginx ```` block;
 - ``<!-- example: file slowpost.py -->``: the page's ```` ```python ```` block that starts ``# slowpost.py``.
 

@@ -1,11 +1,13 @@
 """HTTP/2 against real servers: h2c with prior knowledge, h2 over TLS (ALPN), HTTP/1.1 over TLS on the same port.
 
-The servers run uvicorn's own ``--http zttp --http2`` (zttp 0.0.35). The TLS one gets its certificate from
-``trustme`` through ``UVICORN_SSL_CERTFILE`` / ``UVICORN_SSL_KEYFILE``, the way the image is configured.
+The servers run the documented ``--http app.server.http2_protocol:EchoAutoZttpProtocol``: uvicorn's dispatcher of
+``--http zttp --http2`` (zttp 0.0.35) with HTTP/2 connections bounded (``tests/hostile/test_http2_floods.py``). The
+TLS one gets its certificate from ``trustme`` through ``UVICORN_SSL_CERTFILE`` / ``UVICORN_SSL_KEYFILE``, the way the
+image is configured.
 
 Bodyless requests (a HEADERS frame that ends the stream: GET, HEAD) hung before uvicorn 0.55, which reads zttp's
 ``Request.end_stream``; the tests of GET and HEAD below keep that in view. ``--http app.http2:EchoAutoZttpProtocol``,
-the mended dispatcher asgi-echo shipped for uvicorn 0.54, still works and is now uvicorn's own.
+the spelling documented before, still works: it re-exports the same class.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ import httpx
 import pytest
 import trustme
 
+from bench.hostile_http2 import HTTP2_OPTIONS
 from tests.rawhttp import exchange
 from tests.servers import ROOT, RunningServer, ServerPool
 
 pytestmark = pytest.mark.server
 
-HTTP2_OPTIONS = ("--http", "zttp", "--http2")
-#: What people typed for HTTP/2 before uvicorn 0.55.
+#: What people typed for HTTP/2 before ``app.server.http2_protocol``.
 OLD_HTTP2_OPTIONS = ("--http", "app.http2:EchoAutoZttpProtocol")
 #: Bound for requests that are expected to succeed.
 TIMEOUT_S = 10.0

@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import zttp
+from hpack import Encoder
 from uvicorn.config import Config
-from uvicorn.protocols.http import httptools_impl
+from uvicorn.protocols.http import httptools_impl, zttp_h2_impl
+from uvicorn.protocols.http.auto_zttp_impl import AutoZttpProtocol
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.zttp_h2_impl import ZttpH2Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
 from app.server import uvicorn_surface
+from bench.hostile_http2 import END_HEADERS, END_STREAM, HEADERS, client_preface, frame
 from tests.fake_transport import FakeTransport
 
 
@@ -58,3 +63,32 @@ async def test_websocket_and_module_names_exist() -> None:
 
 def test_flow_control_methods_exist() -> None:
     assert not [name for name in uvicorn_surface.FLOW_CONTROL_METHODS if not callable(getattr(FlowControl, name, None))]
+
+
+def test_zttp_h2_names_exist() -> None:
+    missing = [name for name in uvicorn_surface.ZTTP_H2_EXTENDED if name not in vars(ZttpH2Protocol)]
+    assert not missing, "no longer ZttpH2Protocol's own methods"
+    assert not [name for name in uvicorn_surface.ZTTP_H2_MODULE if not hasattr(zttp_h2_impl, name)]
+    assert not [name for name in uvicorn_surface.AUTO_ZTTP_REPLACED if name not in vars(AutoZttpProtocol)]
+    assert not [name for name in uvicorn_surface.ZTTP_STREAM_READ if not hasattr(zttp.Stream, name)]
+    assert callable(getattr(zttp.H2Connection, "close", None))
+
+
+async def test_zttp_h2_protocol_names_exist_once_a_request_is_read() -> None:
+    protocol = ZttpH2Protocol(_config(), ServerState(), {}, _loop=asyncio.get_running_loop())
+    protocol.connection_made(FakeTransport())  # type: ignore[arg-type]
+    get = Encoder().encode([(b":method", b"GET"), (b":scheme", b"http"), (b":path", b"/"), (b":authority", b"x")])
+    protocol.data_received(client_preface() + frame(HEADERS, END_HEADERS | END_STREAM, 1, get))
+    assert not [name for name in uvicorn_surface.ZTTP_H2_READ if not hasattr(protocol, name)]
+    cycle = protocol.cycles[1]
+    assert not [name for name in uvicorn_surface.ZTTP_H2_CYCLE_READ if not hasattr(cycle, name)]
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)  # the app task ends on the disconnect
+
+
+def test_auto_zttp_names_exist() -> None:
+    protocol = AutoZttpProtocol(_config(), ServerState(), {}, _loop=asyncio.new_event_loop())
+    try:
+        assert not [name for name in uvicorn_surface.AUTO_ZTTP_READ if not hasattr(protocol, name)]
+    finally:
+        protocol.loop.close()

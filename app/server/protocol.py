@@ -11,7 +11,8 @@ the safety fields, and close the connection, so bytes after a refused request ar
 - 400: a 1.1 request without exactly one Host, a target in no form of RFC 9112 §3.2.
 
 Each response head goes out with its first content (``app.server.coalesce``); each request head is kept as
-received for the app (``app.server.wire``).
+received for the app (``app.server.wire``), and the app may ask for what ASGI cannot express: a reset, a close,
+response trailers (``app.server.actions``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
 import httptools
+from uvicorn._types import ASGI3Application
 from uvicorn.config import Config
 from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
+from app.server.actions import ACTIONS_EXTENSION, ServerActions
 from app.server.coalesce import CoalescingWriter
 from app.server.limits import limits_for
 from app.server.refusal import CONNECT_NOT_ECHOED, classify_parser_error, peer_text, refusal_answer
@@ -86,6 +89,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._chunked = False
         self._tls: dict[str, Any] | None = None
         self._writer: CoalescingWriter | None = None
+        self._actions: ServerActions | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
         self._body_progress_at = 0.0
@@ -98,6 +102,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self.flow = BoundedReading(transport, lambda: len(self.pipeline), self._stall_clock)
         self._tls = tls_facts(transport)
         self._writer = CoalescingWriter(transport, self.loop)
+        self._actions = ServerActions(transport, self._writer)
         self._arm_head_timer()
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
@@ -254,8 +259,10 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             else:  # cut out of the stream once the parser is through this chunk
                 self._awaiting_head.append(wire)
                 self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
-            # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
-            self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
+            # uvicorn types extension values as dicts; ours are the WireFacts the body callbacks update and actions.
+            self.scope["extensions"] = {WIRE_EXTENSION: wire, ACTIONS_EXTENSION: self._actions}  # type: ignore[dict-item]
+        else:
+            self.scope["extensions"] = {ACTIONS_EXTENSION: self._actions}  # type: ignore[dict-item]
         HttpToolsProtocol.on_headers_complete(self)
         # uvicorn builds the cycle (after an upgrade, keeps the last one): it writes through our writer from here.
         if self.cycle is not None:
@@ -295,6 +302,11 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         heads.feed(data)
         while heads.heads and self._awaiting_head:
             self._awaiting_head.popleft().raw_head = heads.heads.popleft()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        if self._actions is not None:
+            self._actions.cycle = cycle  # type: ignore[assignment]  # uvicorn's cycle has what Cycle names
+        HttpToolsProtocol._start_asgi_task(self, cycle, app)
 
     def on_body(self, body: bytes) -> None:
         self._body_progress_at = self._now

@@ -213,6 +213,8 @@ class EchoEndpoint:
         if echo_format == "raw":
             if facts.wire is None or not facts.wire.raw_head:
                 raise RawHeadUnavailable
+            if facts.wire.raw_trailers:  # after the content, as the trailer section follows it on the wire
+                return MESSAGE_HTTP, [facts.wire.raw_head, *facts.body.chunks, facts.wire.raw_trailers], control_fields
             return MESSAGE_HTTP, [facts.wire.raw_head, *facts.body.chunks], control_fields
         if echo_format == "json":
             document = json_echo(facts, self.hostname, applied, self.instance, unparsed)

@@ -10,9 +10,9 @@ the safety fields, and close the connection, so bytes after a refused request ar
 - 501: CONNECT, a transfer coding other than chunked (RFC 9112 §6.1), an unknown method (RFC 9110 §9.1);
 - 400: a 1.1 request without exactly one Host, a target in no form of RFC 9112 §3.2.
 
-Each response head goes out with its first content (``app.server.coalesce``); each request head is kept as
-received for the app (``app.server.wire``), and the app may ask for what ASGI cannot express: a reset, a close,
-response trailers (``app.server.actions``).
+Each response head goes out with its first content (``app.server.coalesce``); each request head and trailer section
+is kept as received for the app (``app.server.wire``), and the app may ask for what ASGI cannot express: a reset, a
+close, response trailers (``app.server.actions``).
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._first_length = 0
         self._wire: WireFacts | None = None
         self._awaiting_head: deque[WireFacts] = deque()  # parsed requests whose raw head is not cut out yet
+        self._awaiting_trailers: deque[WireFacts] = deque()  # chunked requests whose trailer section is not cut out
         self._names: list[bytes] = []  # as sent
         self._content_length = 0
         self._chunked = False
@@ -207,8 +208,11 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_url(self, url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self._head_done:
-            return  # a chunked body's trailer field: not part of the header section the app echoes
+        if self._head_done:  # a chunked body's trailer field: kept apart from the header section
+            wire = self._wire
+            if wire is not None:
+                wire.add_trailer(name, value.strip(b" \t"))
+            return
         self._head_bytes += len(name) + len(value) + 4  # name, ": ", value, CRLF
         if self._head_bytes > self.limits.max_header_bytes:
             self._stop(431, self._head_too_large())
@@ -259,6 +263,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             else:  # cut out of the stream once the parser is through this chunk
                 self._awaiting_head.append(wire)
                 self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
+                if self._chunked:
+                    self._awaiting_trailers.append(wire)
             # uvicorn types extension values as dicts; ours are the WireFacts the body callbacks update and actions.
             self.scope["extensions"] = {WIRE_EXTENSION: wire, ACTIONS_EXTENSION: self._actions}  # type: ignore[dict-item]
         else:
@@ -302,6 +308,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         heads.feed(data)
         while heads.heads and self._awaiting_head:
             self._awaiting_head.popleft().raw_head = heads.heads.popleft()
+        while heads.trailer_sections and self._awaiting_trailers:
+            self._awaiting_trailers.popleft().raw_trailers = heads.trailer_sections.popleft()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         if self._actions is not None:

@@ -4,6 +4,9 @@ answer, a short body, a trailer section; and a 400 naming the flag where the ser
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import subprocess
 
 import httpx
 import pytest
@@ -142,3 +145,20 @@ async def test_plain_uvicorn_answers_400_naming_the_flag(server_pool: ServerPool
     assert response.status == 400
     assert b"--http app.server.protocol:EchoHttpToolsProtocol" in response.content
     assert response.field("x-content-type-options") == "nosniff"
+
+
+NODE_READS_TRAILERS = """
+const http = require("http");
+http.get({host: "127.0.0.1", port: Number(process.argv[1]), path: "/n?echo_trailer=X-Checksum:%20abc"}, (response) => {
+  response.resume();
+  response.on("end", () => { process.stdout.write(JSON.stringify(response.trailers)); });
+});
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node (nodejs in .ci/run)")
+def test_node_http_client_reads_the_response_trailers(server: RunningServer) -> None:
+    completed = subprocess.run(
+        ["node", "-e", NODE_READS_TRAILERS, str(server.port)], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert json.loads(completed.stdout) == {"x-checksum": "abc"}

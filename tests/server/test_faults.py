@@ -162,3 +162,14 @@ def test_node_http_client_reads_the_response_trailers(server: RunningServer) -> 
         ["node", "-e", NODE_READS_TRAILERS, str(server.port)], capture_output=True, text=True, timeout=30, check=True
     )
     assert json.loads(completed.stdout) == {"x-checksum": "abc"}
+
+
+@pytest.mark.parametrize("query", ["echo_fault=reset", "echo_trailer=X-A:%201"])
+def test_http2_answers_400_naming_the_flag(server_pool: ServerPool, query: str) -> None:
+    # uvicorn's own HTTP/2 protocol (zttp) offers no server actions.
+    h2c = server_pool.get(("--http", "zttp", "--http2"))
+    with h2c.clean_log(), httpx.Client(http1=False, http2=True, timeout=TIMEOUT_S) as client:
+        response = client.get(f"http://127.0.0.1:{h2c.port}/h2?{query}")
+    assert response.http_version == "HTTP/2"
+    assert response.status_code == 400
+    assert "--http app.server.protocol:EchoHttpToolsProtocol" in response.text

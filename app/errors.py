@@ -51,6 +51,19 @@ class RawHeadUnavailable(EchoError):
         )
 
 
+class ServerActionsUnavailable(EchoError):
+    """A control the server must carry out (``echo_fault``, ``echo_trailer``) under a server that offers no
+    ``asgi_echo.actions`` scope extension, or a response it cannot carry (400)."""
+
+    def __init__(self, control: str, why: str | None = None) -> None:
+        super().__init__(
+            f"{control}: {why}"
+            if why
+            else f"{control} needs the server's cooperation, which only the default protocol gives (python -m app, or "
+            "uvicorn --http app.server.protocol:EchoHttpToolsProtocol; not h11, zttp or HTTP/2)"
+        )
+
+
 class ServerBusy(EchoError):
     """Request content in memory would pass ``ECHO_MAX_INFLIGHT_BYTES`` (503, ``Retry-After``: RFC 9110 §10.2.3)."""
 

@@ -32,7 +32,12 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     echo_log = EchoLog(settings.log_redact, sink) if settings.log_echo else None
     # One budget for request content held in memory: HTTP bodies and WebSocket messages (inflated) alike.
     budget = InflightBudget(settings.max_inflight_bytes)
-    echo = EchoEndpoint(settings, echo_log.write if echo_log is not None else None, budget)
+    echo = EchoEndpoint(
+        settings,
+        echo_log.write if echo_log is not None else None,
+        budget,
+        metrics.count_fault if metrics is not None else None,
+    )
     websocket_echo = WebSocketEcho(settings.ws_idle_timeout_s, metrics, budget)
     app = EchoApplication(
         settings,

@@ -10,12 +10,14 @@ TIMEOUT_S = 10.0
 
 @dataclass
 class RawResponse:
-    """One response as read off the wire: status, fields in order (names lowercase), content."""
+    """One response as read off the wire: status, fields in order (names lowercase), content, and a chunked
+    response's trailer fields (names as sent)."""
 
     status: int
     fields: list[tuple[str, str]]
     content: bytes
     interim: list[int] = field(default_factory=list)
+    trailers: list[tuple[str, str]] = field(default_factory=list)
 
     def field(self, name: str) -> str | None:
         return next((value for key, value in self.fields if key == name), None)
@@ -50,19 +52,22 @@ async def read_response(reader: asyncio.StreamReader, *, head: bool = False) -> 
     if length is not None:
         response.content = await asyncio.wait_for(reader.readexactly(int(length)), TIMEOUT_S)
     elif response.field("transfer-encoding") == "chunked":
-        response.content = await _read_chunked(reader)
+        response.content, response.trailers = await _read_chunked(reader)
     else:
         response.content = await asyncio.wait_for(reader.read(), TIMEOUT_S)
     return response
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, list[tuple[str, str]]]:
     parts: list[bytes] = []
     while True:
         size = int((await asyncio.wait_for(reader.readuntil(b"\r\n"), TIMEOUT_S)).split(b";")[0], 16)
         if size == 0:
-            await reader.readuntil(b"\r\n")
-            return b"".join(parts)
+            trailers: list[tuple[str, str]] = []
+            while line := (await asyncio.wait_for(reader.readuntil(b"\r\n"), TIMEOUT_S))[:-2]:
+                name, _, value = line.decode("latin-1").partition(":")
+                trailers.append((name, value.strip()))
+            return b"".join(parts), trailers
         parts.append(await asyncio.wait_for(reader.readexactly(size + 2), TIMEOUT_S))
         parts[-1] = parts[-1][:-2]
 

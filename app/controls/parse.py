@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from app.controls.active_content import is_active_content_type, media_type_essence
@@ -16,9 +16,14 @@ from app.errors import InvalidControl
 QUERY_PREFIX = "echo_"
 FIELD_PREFIX = b"x-echo-"
 _MAY_HOLD_CONTROLS = re.compile(rb"echo|%")  # a parameter name or an escape that may spell one
-NAMES = ("status", "sequence", "delay", "header", "body", "content_type", "mode", "format")
+NAMES = ("status", "sequence", "delay", "header", "body", "content_type", "mode", "format", "fault", "trailer")
+REPEATABLE = frozenset({"header", "trailer"})
 MAX_STATUSES = 100
 MAX_HEADERS = 20
+MAX_TRAILERS = 20
+MAX_TRUNCATE_BYTES = 1024**3
+#: The controls only the server can carry out (``app.server.actions``).
+NEEDS_SERVER_ACTIONS = ("fault", "trailer")
 MAX_BODY_BYTES = 64 * 1024
 NO_CONTENT_STATUSES = frozenset({204, 304})
 
@@ -49,6 +54,12 @@ FORBIDDEN_FIELDS = frozenset(
     }
 )
 FORBIDDEN_FIELD_PREFIXES = ("access-control-",)
+#: Never in a trailer section (RFC 9110 §6.5.1): framing, routing, authentication, how to process the content.
+FORBIDDEN_TRAILER_FIELDS = FORBIDDEN_FIELDS | {
+    *("host", "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate"),
+    *("content-encoding", "content-range", "content-location", "expect", "max-forwards", "location", "vary"),
+}
+Fault = Literal["reset", "close", "truncate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,9 @@ class Controls:
     content_type: str | None = None
     stream: bool = False
     format: EchoFormat | None = None
+    fault: Fault | None = None
+    truncate_after_bytes: int = 0  # for fault "truncate": the content bytes sent before the connection closes
+    trailers: tuple[tuple[str, str], ...] = ()
 
     def applied(self, status: int | None) -> dict[str, Any]:
         """What was applied, for the JSON echo's ``applied`` object; ``status`` is the one served."""
@@ -84,6 +98,10 @@ class Controls:
             applied["mode"] = "stream"
         if self.format is not None:
             applied["format"] = self.format
+        if self.fault is not None:
+            applied["fault"] = f"truncate:{self.truncate_after_bytes}" if self.fault == "truncate" else self.fault
+        if self.trailers:
+            applied["trailer"] = [name for name, _ in self.trailers]
         return applied
 
 
@@ -107,14 +125,17 @@ def parse_controls(
     raw = _raw_values(query_string, headers)
     if not raw:
         return Controls()
-    single = {name: _single(name, values) for name, values in raw.items() if name != "header"}
+    single = {name: _single(name, values) for name, values in raw.items() if name not in REPEATABLE}
     if len(raw.get("header", ())) > MAX_HEADERS:
         raise InvalidControl(f"echo_header is given {len(raw['header'])} times: at most {MAX_HEADERS}")
+    if len(raw.get("trailer", ())) > MAX_TRAILERS:
+        raise InvalidControl(f"echo_trailer is given {len(raw['trailer'])} times: at most {MAX_TRAILERS}")
     statuses = _statuses(single["status"]) if "status" in single else ()
     sequence = _sequence(single.get("sequence"), statuses)
     content_type = single.get("content_type")
     body = single.get("body")
     mode = single.get("mode")
+    fault, truncate_after_bytes = _fault(single["fault"]) if "fault" in single else (None, 0)
     controls = Controls(
         statuses=statuses,
         sequence=sequence,
@@ -124,6 +145,9 @@ def parse_controls(
         content_type=_content_type(content_type, allow_active_content) if content_type is not None else None,
         stream=_mode(mode) if mode is not None else False,
         format=format_from_control(single["format"]) if "format" in single else None,
+        fault=fault,
+        truncate_after_bytes=truncate_after_bytes,
+        trailers=tuple(_trailer(value) for value in raw.get("trailer", [])),
     )
     _check_combinations(controls)
     return controls
@@ -200,24 +224,40 @@ def _delay(value: str, max_delay_ms: int) -> int:
     return int(value)
 
 
-def _header(value: str) -> tuple[str, str]:
+def _header(value: str, control: str = "echo_header", forbidden: frozenset[str] = FORBIDDEN_FIELDS) -> tuple[str, str]:
     name, colon, field_value = value.partition(":")
     name, field_value = name.strip(), field_value.strip(" \t")
     if not colon or not _TOKEN.fullmatch(name):
-        raise InvalidControl(f"echo_header={value!r} is invalid: accepted is 'Name: value' with a token name")
+        raise InvalidControl(f"{control}={value!r} is invalid: accepted is 'Name: value' with a token name")
     lowered = name.lower()
-    if lowered in FORBIDDEN_FIELDS or lowered.startswith(FORBIDDEN_FIELD_PREFIXES) or lowered.startswith("x-echo-"):
-        raise InvalidControl(f"echo_header={value!r}: the field {name} cannot be set (it changes framing or safety)")
+    if lowered in forbidden or lowered.startswith(FORBIDDEN_FIELD_PREFIXES) or lowered.startswith("x-echo-"):
+        raise InvalidControl(f"{control}={value!r}: the field {name} cannot be set (it changes framing or safety)")
     if lowered in SERVER_FIELDS:
         raise InvalidControl(
-            f"echo_header={value!r}: the field {name} is set by the server; a second one would make it ambiguous"
+            f"{control}={value!r}: the field {name} is set by the server; a second one would make it ambiguous"
         )
     if _CONTROL_CHARACTER.search(field_value):
-        raise InvalidControl(f"echo_header={value!r}: the value may not hold CR, LF, NUL or other control characters")
+        raise InvalidControl(f"{control}={value!r}: the value may not hold CR, LF, NUL or other control characters")
     if not _is_latin1(field_value):
         # Field values are octets (RFC 9110 §5.5); characters past U+00FF have no one-octet form.
-        raise InvalidControl(f"echo_header={value!r}: the value may hold only characters up to U+00FF (Latin-1)")
+        raise InvalidControl(f"{control}={value!r}: the value may hold only characters up to U+00FF (Latin-1)")
     return name, field_value
+
+
+def _trailer(value: str) -> tuple[str, str]:
+    return _header(value, "echo_trailer", FORBIDDEN_TRAILER_FIELDS)
+
+
+def _fault(value: str) -> tuple[Fault, int]:
+    if value in ("reset", "close"):
+        return value, 0  # type: ignore[return-value]  # narrowed by the test above
+    kind, colon, after = value.partition(":")
+    if kind == "truncate" and colon and _is_decimal(after) and len(after) <= 10 and int(after) <= MAX_TRUNCATE_BYTES:
+        return "truncate", int(after)
+    raise InvalidControl(
+        f"echo_fault={value!r} is invalid: accepted are reset, close and truncate:<bytes> "
+        f"(whole bytes 0-{MAX_TRUNCATE_BYTES})"
+    )
 
 
 def _is_latin1(text: str) -> bool:
@@ -266,3 +306,11 @@ def _check_combinations(controls: Controls) -> None:
         raise InvalidControl(
             "echo_mode=stream sends the request content back: it cannot be combined with body or format"
         )
+    if controls.stream and (controls.fault is not None or controls.trailers):
+        raise InvalidControl("echo_mode=stream cannot be combined with fault or trailer")
+    if controls.trailers and controls.fault == "truncate":
+        raise InvalidControl(
+            "echo_fault=truncate declares the full length, echo_trailer needs a chunked response: give one of them"
+        )
+    if controls.trailers and NO_CONTENT_STATUSES.intersection(controls.statuses):
+        raise InvalidControl("echo_trailer needs a response with content: not with status 204 or 304")

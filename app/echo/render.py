@@ -133,7 +133,8 @@ def text_echo(
 
         METHOD: POST\\nTARGET: /p?x=1\\nNAMES: as sent\\nHEADERS:\\nHost: h\\n...\\n\\nBODY:\\n<content bytes>
 
-    Names are as sent when the raw head was kept (``NAMES: as sent``), else Title-Case.
+    Names are as sent when the raw head was kept (``NAMES: as sent``), else Title-Case. A request with trailer
+    fields gets ``TRAILERS:`` and one line per field, names as sent, after the header fields' empty line.
     """
     sent = names_as_sent(wire, headers)
     lines = [b"METHOD: ", method.encode("latin-1"), b"\nTARGET: ", target]
@@ -146,6 +147,10 @@ def text_echo(
     # One name per field: names_as_sent checks the lengths.
     for name, (_, value) in zip(names, headers, strict=False):
         lines += (name, b": ", value, b"\n")
+    if wire is not None and wire.trailers:
+        lines.append(b"\nTRAILERS:\n")
+        for name, value in wire.trailers:
+            lines += (name, b": ", value, b"\n")
     lines.append(b"\nBODY:\n")
     return [b"".join(lines), *chunks]
 
@@ -204,6 +209,9 @@ def json_echo(
         if sent is None
         else [[name.decode("latin-1"), pair[1]] for name, pair in zip(sent, headers, strict=True)],
         "raw_head": wire.raw_head.decode("latin-1") if wire and wire.raw_head else None,
+        "trailers": None
+        if wire is None
+        else [[name.decode("latin-1"), value.decode("latin-1")] for name, value in wire.trailers],
         "connection": {
             "peer": None if peer is None else {"ip": peer[0], "port": peer[1]},
             "local": None if server is None else {"ip": server["host"], "port": server["port"]},

@@ -55,3 +55,22 @@ def response_start(status: int, content_type: bytes, length: int, fields: RawFie
     """The start message: the content fields (``length`` in bytes), then ``fields``."""
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % length), *fields]
     return {"type": "http.response.start", "status": status, "headers": headers}
+
+
+#: The last message of a chunked response whose content went out in earlier messages.
+LAST_BODY: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def chunked_messages(
+    status: int, content_type: bytes, parts: Sequence[bytes], *, head_only: bool, fields: RawFields = ()
+) -> list[Message]:
+    """The start message without ``Content-Length`` (so the server chunks the content, RFC 9112 §7.1) and one
+    message per non-empty part, each with more to come: the caller sends ``LAST_BODY``."""
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", content_type), *fields],
+    }
+    if head_only:
+        return [start]
+    return [start, *({"type": "http.response.body", "body": part, "more_body": True} for part in parts if part)]

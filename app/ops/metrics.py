@@ -30,6 +30,7 @@ class Metrics(Collector):
         self.response_bytes = 0
         self.websocket_connections = 0
         self.websocket_messages = {"text": 0, "binary": 0}
+        self.faults = {"reset": 0, "close": 0, "truncate": 0}
         self._requests: dict[tuple[str, int], int] = {}
         self._duration_buckets = [0] * (len(DURATION_BUCKETS_S) + 1)  # the last one is +Inf
         self._duration_sum_s = 0.0
@@ -46,6 +47,11 @@ class Metrics(Collector):
         self.response_bytes += response_bytes
         self._duration_buckets[bisect_left(DURATION_BUCKETS_S, duration_s)] += 1
         self._duration_sum_s += duration_s
+
+    def count_fault(self, fault: str) -> None:
+        """Count one ``echo_fault`` carried out (its request is counted with ``observe_request`` too)."""
+        if fault in self.faults:
+            self.faults[fault] += 1
 
     def collect(self) -> Iterator[Metric]:
         """The metric families, built from the counts at scrape time (prometheus-client ``Collector``)."""
@@ -79,6 +85,10 @@ class Metrics(Collector):
         for kind, count in self.websocket_messages.items():
             messages.add_metric([kind], count)
         yield messages
+        faults = CounterMetricFamily("echo_http_faults", "Faults carried out on request (echo_fault)", labels=["fault"])
+        for fault, count in self.faults.items():
+            faults.add_metric([fault], count)
+        yield faults
 
     def exposition(self) -> bytes:
         """The Prometheus text exposition of every metric (served as ``prometheus_client.CONTENT_TYPE_LATEST``)."""

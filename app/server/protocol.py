@@ -10,8 +10,9 @@ the safety fields, and close the connection, so bytes after a refused request ar
 - 501: CONNECT, a transfer coding other than chunked (RFC 9112 §6.1), an unknown method (RFC 9110 §9.1);
 - 400: a 1.1 request without exactly one Host, a target in no form of RFC 9112 §3.2.
 
-Each response head goes out with its first content (``app.server.coalesce``); each request head is kept as
-received for the app (``app.server.wire``).
+Each response head goes out with its first content (``app.server.coalesce``); each request head and trailer section
+is kept as received for the app (``app.server.wire``), and the app may ask for what ASGI cannot express: a reset, a
+close, response trailers (``app.server.actions``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
 import httptools
+from uvicorn._types import ASGI3Application
 from uvicorn.config import Config
 from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
+from app.server.actions import ACTIONS_EXTENSION, ServerActions
 from app.server.coalesce import CoalescingWriter
 from app.server.limits import limits_for
 from app.server.refusal import CONNECT_NOT_ECHOED, classify_parser_error, peer_text, refusal_answer
@@ -81,11 +84,13 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._first_length = 0
         self._wire: WireFacts | None = None
         self._awaiting_head: deque[WireFacts] = deque()  # parsed requests whose raw head is not cut out yet
+        self._awaiting_trailers: deque[WireFacts] = deque()  # chunked requests whose trailer section is not cut out
         self._names: list[bytes] = []  # as sent
         self._content_length = 0
         self._chunked = False
         self._tls: dict[str, Any] | None = None
         self._writer: CoalescingWriter | None = None
+        self._actions: ServerActions | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
         self._body_progress_at = 0.0
@@ -98,6 +103,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self.flow = BoundedReading(transport, lambda: len(self.pipeline), self._stall_clock)
         self._tls = tls_facts(transport)
         self._writer = CoalescingWriter(transport, self.loop)
+        self._actions = ServerActions(transport, self._writer)
         self._arm_head_timer()
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
@@ -202,8 +208,11 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_url(self, url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self._head_done:
-            return  # a chunked body's trailer field: not part of the header section the app echoes
+        if self._head_done:  # a chunked body's trailer field: kept apart from the header section
+            wire = self._wire
+            if wire is not None:
+                wire.add_trailer(name, value.strip(b" \t"))
+            return
         self._head_bytes += len(name) + len(value) + 4  # name, ": ", value, CRLF
         if self._head_bytes > self.limits.max_header_bytes:
             self._stop(431, self._head_too_large())
@@ -254,8 +263,12 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             else:  # cut out of the stream once the parser is through this chunk
                 self._awaiting_head.append(wire)
                 self._heads.framings.append((0 if self._chunked else self._content_length, self._chunked))
-            # uvicorn types extension values as dicts; ours is the mutable WireFacts the body callbacks update.
-            self.scope["extensions"] = {WIRE_EXTENSION: wire}  # type: ignore[dict-item]
+                if self._chunked:
+                    self._awaiting_trailers.append(wire)
+            # uvicorn types extension values as dicts; ours are the WireFacts the body callbacks update and actions.
+            self.scope["extensions"] = {WIRE_EXTENSION: wire, ACTIONS_EXTENSION: self._actions}  # type: ignore[dict-item]
+        else:
+            self.scope["extensions"] = {ACTIONS_EXTENSION: self._actions}  # type: ignore[dict-item]
         HttpToolsProtocol.on_headers_complete(self)
         # uvicorn builds the cycle (after an upgrade, keeps the last one): it writes through our writer from here.
         if self.cycle is not None:
@@ -295,6 +308,13 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         heads.feed(data)
         while heads.heads and self._awaiting_head:
             self._awaiting_head.popleft().raw_head = heads.heads.popleft()
+        while heads.trailer_sections and self._awaiting_trailers:
+            self._awaiting_trailers.popleft().raw_trailers = heads.trailer_sections.popleft()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        if self._actions is not None:
+            self._actions.cycle = cycle  # type: ignore[assignment]  # uvicorn's cycle has what Cycle names
+        HttpToolsProtocol._start_asgi_task(self, cycle, app)
 
     def on_body(self, body: bytes) -> None:
         self._body_progress_at = self._now

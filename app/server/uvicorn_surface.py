@@ -13,6 +13,7 @@ HTTPTOOLS_EXTENDED = (
     "on_message_complete",
     "on_response_complete",
     "connection_lost",
+    "_start_asgi_task",  # where the running request changes: ``ServerActions.cycle`` follows it
 )
 #: Replaced, not extended: uvicorn's answers a parser error with a bare 400 and loses an ignored upgrade.
 HTTPTOOLS_REPLACED = ("data_received",)
@@ -36,8 +37,12 @@ HTTPTOOLS_READ = (
     "_should_upgrade",
     "handle_websocket_upgrade",
 )
-#: Attributes of ``RequestResponseCycle`` read or set (``transport`` is replaced by the coalescing writer).
-CYCLE_READ = ("disconnected", "message_event", "more_body", "response_complete", "response_started", "transport")
+#: Attributes of ``RequestResponseCycle`` read or set (``transport`` is replaced by the coalescing writer, and by
+#: ``app.server.actions`` for a trailer section, which relies on the last chunk being written alone as ``0\r\n\r\n``).
+CYCLE_READ = (
+    *("chunked_encoding", "disconnected", "message_event", "more_body", "response_complete", "response_started"),
+    "transport",
+)
 #: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced.
 WEBSOCKET_READ = (
     "conn",
@@ -58,7 +63,7 @@ WEBSOCKET_READ = (
     "resume_writing",
 )
 #: Module-level names imported from ``uvicorn.protocols.http.httptools_impl``.
-HTTPTOOLS_MODULE = ("HttpToolsProtocol", "STATUS_LINE")
+HTTPTOOLS_MODULE = ("HttpToolsProtocol", "RequestResponseCycle", "STATUS_LINE")
 #: ``FlowControl`` (``uvicorn.protocols.http.flow_control``), extended by ``BoundedReading``.
 FLOW_CONTROL_METHODS = ("pause_reading", "resume_reading", "pause_writing", "resume_writing", "drain")
 
@@ -83,3 +88,6 @@ AUTO_ZTTP_REPLACED = ("_switch",)
 AUTO_ZTTP_READ = ("config", "server_state", "app_state", "loop", "transport")
 #: zttp's HTTP/2 send surface used: ``Stream.pending_bytes`` and ``Stream.reset``, ``H2Connection.close``.
 ZTTP_STREAM_READ = ("pending_bytes", "reset", "stream_id")
+
+#: ``uvicorn._types``, for annotations only.
+UVICORN_TYPES = ("ASGI3Application",)

@@ -18,16 +18,21 @@ WIRE_EXTENSION = "asgi_echo.wire"
 Framing = tuple[int, bool]
 _HEAD, _FIXED, _CHUNK_SIZE, _CHUNK_DATA, _TRAILER, _STOPPED = range(6)
 _MAX_LINE_BYTES = 64 * 1024
+NO_TRAILERS: list[tuple[bytes, bytes]] = []  # shared by every request without trailer fields: never appended to
 
 
 class WireFacts:
     """One request as received: ``raw_head``, ``names`` (each field name as spelled, in order) and ``content_bytes``
     (so far, chunked framing removed). Times are ``loop.time()`` seconds; read the body fields after the body.
-    ``raw_head`` may be set to bytes that start with the head: it is cut from them when first read."""
+    ``raw_head`` may be set to bytes that start with the head: it is cut from them when first read.
+
+    A chunked request's trailer section (RFC 9112 §7.1.2), once its content has been read: ``trailers``, the fields
+    as ``(name as sent, value)`` pairs in order (the value without surrounding whitespace, RFC 9110 §5.5), and
+    ``raw_trailers``, the section's bytes as received, its closing empty line included; empty for none."""
 
     __slots__ = (
         *("_head", "content_bytes", "first_byte_s", "head_end_s", "last_byte_s"),
-        *("names", "peer", "pipelined", "request_index", "tls"),
+        *("names", "peer", "pipelined", "raw_trailers", "request_index", "tls", "trailers"),
     )
 
     def __init__(
@@ -50,6 +55,8 @@ class WireFacts:
         self.first_byte_s: float | None = None
         self.last_byte_s: float | None = None
         self.content_bytes = 0
+        self.trailers: list[tuple[bytes, bytes]] = NO_TRAILERS  # replaced, never appended to, when fields come
+        self.raw_trailers = b""
 
     @property
     def raw_head(self) -> bytes:
@@ -63,6 +70,12 @@ class WireFacts:
     @raw_head.setter
     def raw_head(self, head: bytes) -> None:
         self._head = head
+
+    def add_trailer(self, name: bytes, value: bytes) -> None:
+        """Note one trailer field, ``name`` as sent."""
+        if self.trailers is NO_TRAILERS:
+            self.trailers = []
+        self.trailers.append((name, value))
 
     def count_content(self, size_bytes: int, now_s: float) -> None:
         """Note ``size_bytes`` of content received at loop time ``now_s``."""
@@ -93,6 +106,9 @@ class HeadSplitter:
         self._buffer = bytearray()  # an incomplete head, or an incomplete chunk-size or trailer line
         self._remaining = 0  # bytes left of a fixed-length body or of a chunk with its CRLF
         self.trailer_bytes = 0  # of the current trailer section (the protocol bounds them)
+        self._trailer = bytearray()  # the current trailer section as received
+        #: Each chunked message's trailer section, in order, once complete (b"" for none).
+        self.trailer_sections: deque[bytes] = deque()
         self.idle = True  # between messages, nothing buffered
 
     def feed(self, data: bytes) -> None:
@@ -152,25 +168,26 @@ class HeadSplitter:
         if self._buffer.endswith(b"\r") and data.startswith(b"\n", position):  # CRLF split across reads
             line = bytes(self._buffer[:-1])
             self._buffer.clear()
-            self._count_trailer(1)
+            self._keep_trailer(data, position, position + 1)
             return self._end_line(line, position + 1, len(data))
         found = data.find(b"\r\n", position)
         if found < 0:
-            self._count_trailer(len(data) - position)
+            self._keep_trailer(data, position, len(data))
             self._buffer += data[position:]
             if self._state == _TRAILER and len(self._buffer) > 2:
                 del self._buffer[1:-1]  # only "empty or not" and a trailing CR matter for a trailer line
             elif len(self._buffer) > _MAX_LINE_BYTES:
                 self._stop()
             return len(data)
-        self._count_trailer(found + 2 - position)
+        self._keep_trailer(data, position, found + 2)
         line = bytes(self._buffer) + data[position:found]
         self._buffer.clear()
         return self._end_line(line, found + 2, len(data))
 
-    def _count_trailer(self, size: int) -> None:
+    def _keep_trailer(self, data: bytes, start: int, end: int) -> None:
         if self._state == _TRAILER:
-            self.trailer_bytes += size
+            self.trailer_bytes += end - start
+            self._trailer += data[start:end]
 
     def _end_line(self, line: bytes, position: int, end: int) -> int:
         if self._state == _CHUNK_SIZE:
@@ -183,8 +200,10 @@ class HeadSplitter:
                 self._state, self._remaining = _CHUNK_DATA, size + 2
             else:
                 self._state, self.trailer_bytes = _TRAILER, 0
+                self._trailer.clear()
         elif not line:  # the empty line ending the trailer section ends the message
             self._state = _HEAD
+            self.trailer_sections.append(bytes(self._trailer) if len(self._trailer) > 2 else b"")
         return position
 
     def _stop(self) -> None:

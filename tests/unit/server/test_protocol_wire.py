@@ -139,3 +139,22 @@ async def test_trailing_whitespace_is_kept_in_the_raw_head_only() -> None:
     facts = await captured([head + b"hello" + after], app)
     assert [wire.raw_head for wire in facts] == [head, after]
     assert headers[0] == [(b"host", b"x"), (b"x-a", b"v"), (b"content-length", b"5")]
+
+
+TRAILED = b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"
+SECTION_ONE = b"X-Checksum:  abc \t\r\nx-other: 2\r\n\r\n"
+SECTION_TWO = b"X-Checksum: def\r\n\r\n"
+
+
+@pytest.mark.parametrize("piece_size", [1, 2, 5, 100_000])
+async def test_each_chunked_request_keeps_its_own_trailer_section(piece_size: int) -> None:
+    no_trailers = b"POST /n HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n"
+    stream = TRAILED + SECTION_ONE + no_trailers + REQUESTS[0][1] + TRAILED + SECTION_TWO
+    facts = await captured([stream[start : start + piece_size] for start in range(0, len(stream), piece_size)])
+    assert [wire.trailers for wire in facts] == [
+        [(b"X-Checksum", b"abc"), (b"x-other", b"2")],  # names as sent, values without surrounding whitespace
+        [],
+        [],
+        [(b"X-Checksum", b"def")],
+    ]
+    assert [wire.raw_trailers for wire in facts] == [SECTION_ONE, b"", b"", SECTION_TWO]

@@ -92,3 +92,32 @@ def test_auto_zttp_names_exist() -> None:
         assert not [name for name in uvicorn_surface.AUTO_ZTTP_READ if not hasattr(protocol, name)]
     finally:
         protocol.loop.close()
+
+
+def test_uvicorn_types_exist() -> None:
+    from uvicorn import _types
+
+    assert not [name for name in uvicorn_surface.UVICORN_TYPES if not hasattr(_types, name)]
+
+
+class _RecordingTransport(FakeTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+
+async def test_the_last_chunk_is_written_alone_after_an_empty_last_message() -> None:
+    # app.server.actions puts the trailer section in place of exactly this write.
+    protocol = await _stock_protocol_after_one_head()
+    assert protocol.cycle is not None
+    transport = _RecordingTransport()
+    protocol.cycle.transport = transport  # type: ignore[assignment]
+    await protocol.cycle.send({"type": "http.response.start", "status": 200, "headers": []})
+    await protocol.cycle.send({"type": "http.response.body", "body": b"abc", "more_body": True})
+    await protocol.cycle.send({"type": "http.response.body", "body": b"", "more_body": False})
+    assert protocol.cycle.chunked_encoding is True
+    assert transport.writes[-1] == b"0\r\n\r\n"
+    protocol.connection_lost(None)

@@ -28,6 +28,7 @@ SCENARIOS = (
     Scenario("GET text echo"),
     Scenario("GET JSON echo", accept="application/json"),
     Scenario("POST 16 KiB", body_bytes=16 * 1024),
+    Scenario("POST 16 KiB JSON", body_bytes=16 * 1024, accept="application/json"),
 )
 
 

@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench
 
 from bench.baseline import Baseline, prepared
 from bench.bodies import GIB, KIB, MIB, RssPeak, exchange, rss_bytes
-from bench.load import SCENARIOS, Scenario, WrkRun, run_wrk
+from bench.load import SCENARIOS, TARGET, Scenario, WrkRun, run_wrk
+from bench.peers import GO_HTTPBIN, MENDHAK, Peers, built
 from bench.report import (
     Row,
     Target,
@@ -51,6 +52,7 @@ FLOOR_STOCK = "raw ASGI floor (stock httptools)"
 ECHO_QUIET = "asgi-echo, access log off"
 ECHO_DEFAULT = "asgi-echo, defaults (log to /dev/null)"
 FLASK = "Flask echo, gunicorn 1 sync worker"
+PEERS = (GO_HTTPBIN, MENDHAK)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Plan:
     project: Path = ROOT
     #: An earlier revision's shipped build, measured beside asgi-echo (``--baseline REV``), set by ``main``.
     baseline: Baseline | None = None
+    #: go-httpbin and mendhak, built from ``../shared/peers/`` (``bench.peers``), set by ``main``.
+    peers: Peers | None = None
 
     @classmethod
     def make(cls, smoke: bool) -> Plan:
@@ -97,12 +101,13 @@ def stock_options(shipped: tuple[str, ...]) -> tuple[str, ...]:
     return ("--http", "httptools", *options)
 
 
-def load_contestants(project: Path, baseline: Baseline | None = None) -> dict[str, Server]:
+def load_contestants(project: Path, baseline: Baseline | None = None, peers: Peers | None = None) -> dict[str, Server]:
     """The throughput contestants, in table order; the stock floor only when its options differ.
 
     asgi-echo and the floors run from ``project`` (the shipped build): the floors then use the same
     compiled modules the shipped protocol imports, so the ratio still measures only the app. The
-    ``baseline`` revision, if any, runs from its own build on its own venv, right after asgi-echo.
+    ``baseline`` revision, if any, runs from its own build on its own venv, right after asgi-echo; the
+    ``peers`` come last.
     """
     stock = stock_options(DOCUMENTED_OPTIONS)
     contestants = {
@@ -117,6 +122,8 @@ def load_contestants(project: Path, baseline: Baseline | None = None) -> dict[st
         contestants[baseline.contestant] = baseline.server()
     contestants[ECHO_DEFAULT] = asgi_echo(ECHO_DEFAULT, project)  # stdout, so the access log, goes to /dev/null
     contestants[FLASK] = gunicorn_flask(FLASK)
+    if peers is not None:
+        contestants.update(peers.servers)
     return contestants
 
 
@@ -138,12 +145,12 @@ def check_answers(contestants: dict[str, Server], outcome: Outcome) -> None:
     texts: dict[str, bytes] = {}
     for name, server in contestants.items():
         for scenario in SCENARIOS:
-            status, content = _request(server.port, scenario)
+            status, content = _request(server, scenario)
             if status != 200:
                 outcome.broken.append(f"{name}, {scenario.name}: status {status}: {content[:200]!r}")
             elif name == CEILING:
                 continue
-            elif scenario.accept:
+            elif scenario.accept or name in PEERS:  # the peers answer JSON whatever is asked
                 try:
                     json.loads(content)
                 except ValueError:
@@ -159,12 +166,12 @@ def check_answers(contestants: dict[str, Server], outcome: Outcome) -> None:
             outcome.broken.append(f"the floor's {scenario.name} differs from asgi-echo's: {floor[:120]!r}")
 
 
-def _request(port: int, scenario: Scenario) -> tuple[int, bytes]:
+def _request(server: Server, scenario: Scenario) -> tuple[int, bytes]:
     # Same Host on every server, so the echoes of different servers can be compared byte for byte.
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
         method = "POST" if scenario.body_bytes else "GET"
-        connection.putrequest(method, "/bench/echo?run=1", skip_host=True, skip_accept_encoding=True)
+        connection.putrequest(method, server.path_prefix + TARGET, skip_host=True, skip_accept_encoding=True)
         connection.putheader("Host", "bench")
         if scenario.accept:
             connection.putheader("Accept", scenario.accept)
@@ -180,7 +187,7 @@ def _request(port: int, scenario: Scenario) -> tuple[int, bytes]:
 
 def measure_throughput(plan: Plan, cores: Cores, outcome: Outcome) -> None:
     """wrk against every contestant, interleaving contestants within each repetition."""
-    contestants = load_contestants(plan.project, plan.baseline)
+    contestants = load_contestants(plan.project, plan.baseline, plan.peers)
     runs: dict[tuple[str, str], list[WrkRun]] = {(c, s.name): [] for s in SCENARIOS for c in contestants}
     with running(list(contestants.values()), cores):
         check_answers(contestants, outcome)
@@ -212,11 +219,11 @@ def measure_throughput(plan: Plan, cores: Cores, outcome: Outcome) -> None:
 
 
 def _count_errors(outcome: Outcome, baseline: Baseline | None) -> None:
-    # The baseline's row is information, not a target: its errors are noted, they do not break the run.
-    information = baseline.contestant if baseline is not None else None
+    # The baseline's and the peers' rows are not asgi-echo: their errors are noted, they do not break the run.
+    information = {*PEERS, *([baseline.contestant] if baseline is not None else [])}
     for row in outcome.rows:
         if row.errors:
-            problems = outcome.notes if row.contestant == information else outcome.broken
+            problems = outcome.notes if row.contestant in information else outcome.broken
             problems.append(f"{row.contestant}, {row.scenario}: {row.errors} errors")
 
 
@@ -243,7 +250,7 @@ def throughput_targets(outcome: Outcome) -> None:
         measured = f"{ratio:.0%} ({by[contestant, scenario]:,.0f} / {by[FLOOR, scenario]:,.0f} req/s)"
         return Target(name, measured, None if scenario in untrusted else ratio >= minimum, "throughput")
 
-    get, json_get, post = (scenario.name for scenario in SCENARIOS)
+    get, json_get, post, _ = (scenario.name for scenario in SCENARIOS)
     outcome.targets += [
         ratio_target("GET text, access log off >= 70% of floor", ECHO_QUIET, get, 0.70),
         ratio_target("GET text, defaults (log to /dev/null) >= 50% of floor", ECHO_DEFAULT, get, 0.50),
@@ -257,6 +264,26 @@ def throughput_targets(outcome: Outcome) -> None:
         measured = f"{times:.1f}x ({by[ECHO_QUIET, scenario.name]:,.0f} / {by[FLASK, scenario.name]:,.0f} req/s)"
         name = f"{scenario.name}, access log off >= 6x Flask/gunicorn"
         outcome.targets.append(Target(name, measured, times >= 6, "throughput"))
+    if GO_HTTPBIN in {row.contestant for row in outcome.rows}:
+        peer_targets(by, outcome)
+
+
+def peer_targets(by: dict[tuple[str, str], float], outcome: Outcome) -> None:
+    """The performance issue's targets against the peers, asgi-echo with every default on (log to /dev/null)."""
+
+    def times_target(name: str, peer: str, scenario: str, minimum: float) -> Target:
+        times = by[ECHO_DEFAULT, scenario] / by[peer, scenario]
+        measured = f"{times:.2f}x ({by[ECHO_DEFAULT, scenario]:,.0f} / {by[peer, scenario]:,.0f} req/s)"
+        return Target(name, measured, times >= minimum, "peers")
+
+    _, json_get, _, json_post = (scenario.name for scenario in SCENARIOS)
+    outcome.targets += [
+        times_target("GET JSON, defaults >= 0.6x go-httpbin", GO_HTTPBIN, json_get, 0.6),
+        times_target("POST 16 KiB JSON, defaults >= 2x go-httpbin", GO_HTTPBIN, json_post, 2.0),
+    ]
+    outcome.targets += [
+        times_target(f"{scenario.name}, defaults >= 4x mendhak", MENDHAK, scenario.name, 4.0) for scenario in SCENARIOS
+    ]
 
 
 def capture_targets(plan: Plan, outcome: Outcome) -> None:
@@ -463,6 +490,7 @@ def render(plan: Plan, cores: Cores, outcome: Outcome) -> str:
         "Errors are wrk's socket errors plus responses with status 400 or more.",
         "",
         *_baseline_section(plan.baseline, outcome.rows),
+        *_peers_section(plan.peers, outcome.rows),
         "## Body size and memory",
         "",
         markdown_table(["server", "case", "speed / time", "memory", "detail"], outcome.body_lines)
@@ -502,6 +530,38 @@ def _baseline_section(baseline: Baseline | None, rows: list[Row]) -> list[str]:
         f"{baseline.rev}, positive when now is closer to the floor. Information only: no target uses it.",
         "",
         versus_table(rows, FLOOR, ECHO_QUIET, baseline.contestant, baseline.rev),
+        "",
+    ]
+
+
+def _peers_section(peers: Peers | None, rows: list[Row]) -> list[str]:
+    """``## asgi-echo against the peers``: asgi-echo's req/s over each peer's, per scenario."""
+    if peers is None or not rows:
+        return []
+    by = {(row.contestant, row.scenario): row for row in rows}
+    lines = [
+        [
+            scenario.name,
+            *(
+                f"{by[echo, scenario.name].requests_per_s / by[peer, scenario.name].requests_per_s:.2f}x"
+                for peer in PEERS
+                for echo in (ECHO_QUIET, ECHO_DEFAULT)
+            ),
+        ]
+        for scenario in SCENARIOS
+        if all((name, scenario.name) in by for name in (*PEERS, ECHO_QUIET, ECHO_DEFAULT))
+    ]
+    header = ["scenario", *(f"{echo} / {peer}" for peer in PEERS for echo in ("log off", "defaults"))]
+    return [
+        "## asgi-echo against the echo servers users run instead",
+        "",
+        f"- Built from ../shared/peers/ by bench/peers.py: {'; '.join(peers.versions)}. go-httpbin answers at "
+        "/anything/bench/echo?run=1, mendhak at /bench/echo?run=1; both answer JSON to every scenario (their only "
+        "format), so the text rows set asgi-echo's text echo against their JSON. Their logs go to /dev/null (mendhak's "
+        "request log off); their req/s, p50 and p99 are in the throughput table.",
+        "- Each cell: asgi-echo's median req/s over the peer's (above 1: asgi-echo answers more).",
+        "",
+        markdown_table(header, lines),
         "",
     ]
 
@@ -565,12 +625,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def prepare(plan: Plan, baseline_rev: str | None, cleanup: ExitStack) -> Plan:
-    """The plan with the shipped build and, given a revision, the baseline's; ``cleanup`` removes both."""
+    """The plan with the shipped build, the peers and, given a revision, the baseline's; ``cleanup`` removes
+    them all."""
     print("compiling the shipped build (setup.py) ...", file=sys.stderr)
     shipped = temporary_build()
     cleanup.callback(shutil.rmtree, shipped.parent, ignore_errors=True)
     baseline = cleanup.enter_context(prepared(baseline_rev, DOCUMENTED_OPTIONS)) if baseline_rev else None
-    return dataclasses.replace(plan, project=shipped, baseline=baseline)
+    print("building the peers (go-httpbin, mendhak) ...", file=sys.stderr)
+    peers = cleanup.enter_context(built())
+    return dataclasses.replace(plan, project=shipped, baseline=baseline, peers=peers)
 
 
 def measure(plan: Plan, cores: Cores, outcome: Outcome) -> None:

@@ -73,6 +73,9 @@ class Server:
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     stdout_to_null: bool = True
+    stderr_to_null: bool = False
+    #: Where its echo lives: ``/anything`` for go-httpbin, nothing for the servers that echo every path.
+    path_prefix: str = ""
     running: ServerProcess | None = None
     workdir: Path | None = None
 
@@ -90,8 +93,8 @@ class Server:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:PORT`` and the path prefix of its echo."""
+        return f"http://127.0.0.1:{self.port}{self.path_prefix}"
 
     def start(self, cores: Cores) -> None:
         """Start pinned to the server core, in an empty working directory (no stray ``.env`` is read).
@@ -102,7 +105,12 @@ class Server:
         self.workdir = Path(tempfile.mkdtemp(prefix="asgi-echo-bench-"))
         argv = [*cores.prefix(cores.server), *self.argv]
         self.running = ServerProcess(
-            argv, base_env(self.env), cwd=self.workdir, keep_stdout=not self.stdout_to_null, die_with_parent=True
+            argv,
+            base_env(self.env),
+            cwd=self.workdir,
+            keep_stdout=not self.stdout_to_null,
+            keep_stderr=not self.stderr_to_null,
+            die_with_parent=True,
         )
 
     def log_tail(self, lines: int = 15) -> str:

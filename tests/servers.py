@@ -53,11 +53,13 @@ class ServerProcess:
         cwd: Path = ROOT,
         port: int | None = None,
         keep_stdout: bool = True,
+        keep_stderr: bool = True,
         die_with_parent: bool = False,
         start_timeout_s: float = START_TIMEOUT_S,
     ) -> None:
         """Start and wait until the port accepts. ``keep_stdout=False`` sends stdout (an access log under
-        load) to /dev/null and keeps stderr; ``die_with_parent`` has the kernel stop it if we die.
+        load) to /dev/null and keeps stderr, ``keep_stderr=False`` sends stderr there too (a peer that logs
+        every request there); ``die_with_parent`` has the kernel stop it if we die.
 
         Raises:
             RuntimeError: the process exited or did not listen within ``start_timeout_s``.
@@ -70,14 +72,15 @@ class ServerProcess:
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if keep_stdout else subprocess.DEVNULL,
-            stderr=subprocess.STDOUT if keep_stdout else subprocess.PIPE,
+            stderr=(subprocess.STDOUT if keep_stdout else subprocess.PIPE) if keep_stderr else subprocess.DEVNULL,
             text=True,
             errors="replace",
             preexec_fn=_die_with_parent if die_with_parent else None,  # no other thread runs while servers start
         )
         self._output = self.process.stdout if keep_stdout else self.process.stderr
         self._reader = threading.Thread(target=self._collect, daemon=True)
-        self._reader.start()
+        if self._output is not None:
+            self._reader.start()
         self._wait_until_listening(start_timeout_s)
 
     @property
@@ -131,7 +134,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._reader.join(timeout=5)
+        if self._reader.is_alive():
+            self._reader.join(timeout=5)
         if self._output is not None:
             self._output.close()
         return self.process.returncode

@@ -29,11 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench
 
 from bench.baseline import Baseline, prepared
 from bench.bodies import GIB, KIB, MIB, RssPeak, exchange, rss_bytes
+from bench.chart import throughput_chart
 from bench.load import SCENARIOS, TARGET, Scenario, WrkRun, run_wrk
 from bench.peers import GO_HTTPBIN, MENDHAK, Peers, built
 from bench.report import (
     Row,
     Target,
+    cpu_model,
     environment_lines,
     markdown_table,
     targets_table,
@@ -487,6 +489,8 @@ def render(plan: Plan, cores: Cores, outcome: Outcome) -> str:
         "",
         throughput_table(outcome.rows, floor_by_scenario) if outcome.rows else "(not measured)",
         "",
+        f"The same medians as a chart: `{'throughput-smoke' if plan.smoke else 'throughput'}.svg` beside this file.",
+        "",
         "Errors are wrk's socket errors plus responses with status 400 or more.",
         "",
         *_baseline_section(plan.baseline, outcome.rows),
@@ -603,6 +607,11 @@ def main(argv: list[str] | None = None) -> int:
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(text)
     print(f"written to {results}", file=sys.stderr)
+    if outcome.rows:
+        chart = results.with_name("throughput-smoke.svg" if plan.smoke else "throughput.svg")
+        mode = "smoke run" if plan.smoke else f"{plan.duration_s} s x {plan.repetitions}"
+        title = f"{_command(plan)}, {time.strftime('%Y-%m-%d')}, {cpu_model()}, {mode}, one core per server"
+        print(f"chart written to {throughput_chart(outcome.rows, title, chart)}", file=sys.stderr)
     return verdict(plan, outcome)[0]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -20,7 +21,7 @@ from app.ops.echo_log import EchoLog
 from app.ops.metrics import Metrics
 from app.ops.observe import ObserveMiddleware
 from app.ops.service import service_routes
-from app.settings import Settings, SettingsError
+from app.settings import Settings, SettingsError, unknown_variables
 
 
 def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = None) -> EchoApplication:
@@ -92,11 +93,15 @@ class EchoApplication(Starlette):
 
 def _app_from_environ() -> EchoApplication:
     try:
-        return create_app()
+        unknown = unknown_variables()
+        application = create_app()
     except SettingsError as exc:
         # One clear line and a non-zero exit, not a traceback.
         print(f"asgi-echo: invalid setting: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    if unknown:
+        logging.getLogger("uvicorn.error").warning("asgi-echo ignores unknown variables: %s", ", ".join(unknown))
+    return application
 
 
 app = _app_from_environ()

@@ -22,6 +22,58 @@ class SettingsError(ValueError):
     """An environment variable holds a value of the wrong form; the message names the variable."""
 
 
+#: Every variable ``Settings.from_environ`` reads.
+VARIABLES = (
+    *("ECHO_MAX_BODY_BYTES", "ECHO_MAX_INFLIGHT_BYTES", "ECHO_MAX_HEADER_BYTES", "ECHO_MAX_TARGET_BYTES"),
+    *("ECHO_HEADER_TIMEOUT_S", "ECHO_BODY_TIMEOUT_S", "ECHO_WRITE_TIMEOUT_S", "ECHO_MAX_STREAM_BYTES"),
+    *("ECHO_MAX_DELAY_MS", "ECHO_CONTROLS", "ECHO_ALLOW_ACTIVE_CONTENT", "ECHO_PREFIX", "ECHO_METRICS"),
+    *("ECHO_ACCESS_LOG", "ECHO_LOG_FORMAT", "ECHO_LOG_ECHO", "ECHO_LOG_REDACT", "ECHO_CORS_ORIGINS"),
+    *("ECHO_WS_IDLE_TIMEOUT_S", "ECHO_POD_NAME", "ECHO_POD_NAMESPACE", "ECHO_NODE_NAME", "ECHO_POD_IP"),
+)
+#: ``ECHO_*`` names that are not settings but are expected: compose's variables, and the prefixes of the webhook
+#: secrets and of Kubernetes service links (``ECHO_PORT_8080_TCP``, ``ECHO_SERVICE_HOST`` for a Service ``echo``).
+OTHER_VARIABLES = ("ECHO_DEV_PORT", "ECHO_IMAGE_PORT", "ECHO_IMAGE")
+OTHER_PREFIXES = ("ECHO_PORT", "ECHO_SERVICE_", "ECHO_WEBHOOK_SECRET_")
+#: An unknown name this close to a setting's (edits: insertions, deletions, substitutions) is taken for a typo.
+TYPO_DISTANCE = 2
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The ``ECHO_*`` names in ``environ`` (default ``os.environ``) and ``.env`` that nothing reads, sorted.
+
+    Raises:
+        SettingsError: one of them is within ``TYPO_DISTANCE`` edits of a setting ("did you mean ...?").
+    """
+    names = set(os.environ if environ is None else environ)
+    if os.path.isfile(ENV_FILE):
+        names |= set(Config(ENV_FILE, environ={}).file_values)
+    unknown = sorted(
+        name
+        for name in names
+        if name.startswith("ECHO_") and name not in VARIABLES + OTHER_VARIABLES and not name.startswith(OTHER_PREFIXES)
+    )
+    for name in unknown:
+        closest = min(VARIABLES, key=lambda known: edit_distance(name, known, TYPO_DISTANCE + 1))
+        if edit_distance(name, closest, TYPO_DISTANCE + 1) <= TYPO_DISTANCE:
+            raise SettingsError(f"{name} is not a setting: did you mean {closest}?")
+    return unknown
+
+
+def edit_distance(first: str, second: str, ceiling: int) -> int:
+    """Levenshtein distance between two names, or ``ceiling`` when it is at least that (stops early)."""
+    if abs(len(first) - len(second)) >= ceiling:
+        return ceiling
+    previous = list(range(len(second) + 1))
+    for row, letter in enumerate(first, 1):
+        current = [row]
+        for column, other in enumerate(second, 1):
+            current.append(min(previous[column] + 1, current[column - 1] + 1, previous[column - 1] + (letter != other)))
+        if min(current) >= ceiling:
+            return ceiling
+        previous = current
+    return min(previous[-1], ceiling)
+
+
 @dataclass(frozen=True, slots=True)
 class Instance:
     """Which replica answers: Kubernetes pod facts passed in through the Downward API (all optional)."""

@@ -23,7 +23,7 @@ EMPTY_OBJECTS = b"[" + b"{}," * (10 * MIB // 3 - 2) + b"{}]"
 
 @pytest.fixture
 def fresh(server_pool: ServerPool) -> RunningServer:
-    return server_pool.get((), {"ECHO_TEST_ISOLATION": "json-memory"})
+    return server_pool.get((), {"ASGI_ECHO_TEST_ISOLATION": "json-memory"})
 
 
 def post_json(target: str, content: bytes) -> bytes:

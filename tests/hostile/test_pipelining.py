@@ -27,7 +27,7 @@ MAX_GROWTH_BYTES = 48 * MIB
 @pytest.fixture
 def fresh(server_pool: ServerPool) -> RunningServer:
     # Its own server (other tests' traffic would move its memory): a distinct, harmless environment.
-    return server_pool.get((), {"ECHO_TEST_ISOLATION": "pipelining"})
+    return server_pool.get((), {"ASGI_ECHO_TEST_ISOLATION": "pipelining"})
 
 
 def request(index: int) -> bytes:

@@ -73,7 +73,7 @@ def budgeted(server_pool: ServerPool) -> RunningServer:
 @pytest.fixture
 def patient(server_pool: ServerPool) -> RunningServer:
     # Its own server, with the default write timeout: the flood is not cut short by it.
-    return server_pool.get((), {"ECHO_TEST_ISOLATION": "websocket-pings"})
+    return server_pool.get((), {"ASGI_ECHO_TEST_ISOLATION": "websocket-pings"})
 
 
 async def test_pings_from_a_client_that_never_reads_do_not_pile_up_pongs(patient: RunningServer) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.settings import GIB, MIB, Instance, Settings, SettingsError
+from app.settings import GIB, MIB, Instance, Settings, SettingsError, edit_distance, unknown_variables
 from tests.servers import ROOT
 
 
@@ -89,6 +89,64 @@ def test_invalid_value_stops_startup_with_one_line() -> None:
     assert result.returncode == 2
     expected = "ECHO_MAX_BODY_BYTES='lots' is not an integer (expected a whole number, e.g. 1024)"
     assert result.stderr.strip().splitlines() == [f"asgi-echo: invalid setting: {expected}"]
+
+
+def test_a_near_miss_of_a_setting_stops_startup_naming_the_setting() -> None:
+    env = {**os.environ, "ECHO_METRIC": "false"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import app.main"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    expected = "asgi-echo: invalid setting: ECHO_METRIC is not a setting: did you mean ECHO_METRICS?"
+    assert result.stderr.strip().splitlines() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("typo", "setting"),
+    [
+        ("ECHO_METRIC", "ECHO_METRICS"),
+        ("ECHO_MAX_BODY_BYTE", "ECHO_MAX_BODY_BYTES"),
+        ("ECHO_ACESS_LOG", "ECHO_ACCESS_LOG"),
+        ("ECHO_CORS_ORIGIN", "ECHO_CORS_ORIGINS"),
+        ("ECHO_LOG_FROMAT", "ECHO_LOG_FORMAT"),
+    ],
+)
+def test_names_within_two_edits_of_a_setting_are_typos(typo: str, setting: str) -> None:
+    with pytest.raises(SettingsError, match=f"did you mean {setting}"):
+        unknown_variables({typo: "1"})
+
+
+def test_other_unknown_names_are_returned_and_expected_ones_are_not() -> None:
+    environ = {
+        "ECHO_SOMETHING_ELSE": "1",
+        "ECHO_DEV_PORT": "5000",
+        "ECHO_IMAGE_PORT": "8080",
+        "ECHO_PORT": "tcp://10.0.0.1:80",
+        "ECHO_PORT_80_TCP_ADDR": "10.0.0.1",
+        "ECHO_SERVICE_HOST": "10.0.0.1",
+        "ECHO_WEBHOOK_SECRET_GITHUB": "s",
+        "ECHO_METRICS": "false",
+        "PATH": "/bin",
+    }
+    assert unknown_variables(environ) == ["ECHO_SOMETHING_ELSE"]
+
+
+def test_a_warning_names_unknown_variables_once_and_the_server_serves() -> None:
+    env = {**os.environ, "ECHO_SOMETHING_ELSE": "1"}
+    script = "import logging; logging.basicConfig(); import app.main"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0
+    assert result.stderr.count("asgi-echo ignores unknown variables: ECHO_SOMETHING_ELSE") == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "distance"),
+    [("ECHO_A", "ECHO_A", 0), ("ECHO_A", "ECHO_B", 1), ("ECHO_AB", "ECHO_BA", 2), ("ECHO_", "ECHO_ABCDEF", 3)],
+)
+def test_edit_distance_stops_at_its_ceiling(first: str, second: str, distance: int) -> None:
+    assert edit_distance(first, second, 3) == distance
 
 
 def test_config_endpoint_shows_the_effective_settings() -> None:

@@ -7,6 +7,7 @@ import re
 import httpx
 
 from app.server.defaults import SERVER_ENVIRONMENT
+from app.settings import VARIABLES
 from bench.servers import image_env
 from tests.servers import DOCUMENTED_OPTIONS, ROOT
 
@@ -58,10 +59,11 @@ def page_section(page: str, title: str) -> str:
 
 def test_every_setting_is_in_the_configuration_table() -> None:
     code = (ROOT / "app" / "settings.py").read_text()
-    in_code = set(re.findall(r'"(ECHO_[A-Z_]+)"', code))
-    table = page_section("configuration.md", "Configuration")
-    documented = set(re.findall(r"`(ECHO_[A-Z_]+)`", table))
-    assert in_code == documented
+    read = set(re.findall(r'read\("(ECHO_[A-Z_]+)"|config\("(ECHO_[A-Z_]+)"', code))
+    assert {name for pair in read for name in pair if name} == set(VARIABLES)
+    rows = [line for line in page_section("configuration.md", "Configuration").splitlines() if line.startswith("| `")]
+    documented = {name for row in rows for name in re.findall(r"`(ECHO_[A-Z_]+)`", row.split(" | ")[0])}
+    assert documented == set(VARIABLES)
 
 
 def test_every_control_is_in_the_controls_table() -> None:

@@ -57,6 +57,9 @@ WEBSOCKET_READ = (
     "pause_writing",
     "resume_writing",
 )
+#: ``Config.loop`` takes ``module:attr``, which ``get_loop_factory`` imports and calls for the loop (``UVICORN_LOOP``
+#: names ``TlsBoundedLoop``).
+CONFIG_READ = ("loop", "get_loop_factory")
 #: Module-level names imported from ``uvicorn.protocols.http.httptools_impl``.
 HTTPTOOLS_MODULE = ("HttpToolsProtocol", "STATUS_LINE")
 #: ``FlowControl`` (``uvicorn.protocols.http.flow_control``), extended by ``BoundedReading``.

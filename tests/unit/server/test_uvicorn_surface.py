@@ -13,6 +13,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from uvicorn.server import ServerState
 
 from app.server import uvicorn_surface
+from app.server.event_loop import TlsBoundedLoop
 from tests.fake_transport import FakeTransport
 
 
@@ -58,3 +59,9 @@ async def test_websocket_and_module_names_exist() -> None:
 
 def test_flow_control_methods_exist() -> None:
     assert not [name for name in uvicorn_surface.FLOW_CONTROL_METHODS if not callable(getattr(FlowControl, name, None))]
+
+
+def test_config_names_exist_and_the_loop_setting_takes_a_class_by_module_and_name() -> None:
+    config = _config()
+    assert not [name for name in uvicorn_surface.CONFIG_READ if not hasattr(config, name)]
+    assert Config(app=_app, loop="app.server.event_loop:TlsBoundedLoop").get_loop_factory() is TlsBoundedLoop

@@ -34,6 +34,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from uvicorn.server import ServerState
 
 from app.server.coalesce import CoalescingWriter
+from app.server.event_loop import cut_tls_close_later
 from app.server.limits import limits_for
 from app.server.refusal import CONNECT_NOT_ECHOED, classify_parser_error, peer_text, refusal_answer
 from app.server.websocket_protocol import SafeRefusalWebSocketProtocol
@@ -43,8 +44,6 @@ from app.server.write_stall import WriteStallClock, abandon
 #: Parsed requests waiting for their turn on one connection before reading stops (one read may add more).
 MAX_QUEUED_REQUESTS = 16
 LINGER_S = 2.0  # how long input is discarded after a refusal before the connection closes
-#: How long a TLS connection closed by the server's shutdown waits for the client's close_notify before it is cut.
-SHUTDOWN_TLS_CLOSE_S = 1.0
 _AUTHORITY_END = re.compile(rb"[/?#]")  # what ends the authority of an absolute URI (RFC 3986 §3.2)
 
 
@@ -132,7 +131,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown (an idle connection closes, a busy one closes after its response), plus:
         a TLS handshake still pending stops counting (the connection closes if the handshake ends), and a TLS
-        close the client does not answer is cut after ``SHUTDOWN_TLS_CLOSE_S``, not the server's whole grace."""
+        close the client does not answer is cut soon (``cut_tls_close_later``), not after the server's whole grace."""
         self._shutting_down = True
         if not self._connected:
             if self._handshake_timer is not None:
@@ -144,9 +143,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._cut_tls_close_later()
 
     def _cut_tls_close_later(self) -> None:
-        # A client that keeps its connection idle (a pool) reads nothing, so it never answers close_notify.
         if self.config.is_ssl and self._tls_cut is None and self.transport.is_closing():
-            self._tls_cut = self.loop.call_later(SHUTDOWN_TLS_CLOSE_S, self.transport.abort)
+            self._tls_cut = cut_tls_close_later(self.loop, self.transport)
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
         """The client sent FIN: keep the transport (a true return) while a complete request is being answered, as

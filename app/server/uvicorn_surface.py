@@ -42,10 +42,12 @@ HTTPTOOLS_READ = (
 )
 #: Attributes of ``RequestResponseCycle`` read or set (``transport`` is replaced by the coalescing writer).
 CYCLE_READ = ("disconnected", "message_event", "more_body", "response_complete", "response_started", "transport")
-#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced.
+#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced,
+#: ``shutdown`` extended (it must close the transport for a TLS close to be cut).
 WEBSOCKET_READ = (
     "conn",
     "config",
+    "shutdown",
     "loop",
     "client",
     "transport",

@@ -3,8 +3,8 @@
 The phases before the request head (a silent TCP connection, a partial or trickled ClientHello, a handshake that
 stalls after the ServerHello) end within ``ECHO_HEADER_TIMEOUT_S`` of the accept, and so does a head that follows
 a slow handshake; a TLS close the client never answers ends within ``ECHO_WRITE_TIMEOUT_S``; pending handshakes
-count in ``--limit-concurrency``; a shutdown with handshakes, idle TLS clients or a TLS request pending is quick
-and quiet.
+count in ``--limit-concurrency``; a shutdown with handshakes, idle TLS clients (HTTP or WebSocket) or a TLS request
+pending is quick and quiet.
 Before the fix uvloop's own bounds applied: 60 s for a handshake, 30 s for a TLS close.
 """
 
@@ -153,12 +153,24 @@ def in_flight(client: BioClient) -> None:
     client.send(b"GET /tls?echo_delay=1500 HTTP/1.1\r\nHost: localhost\r\n\r\n")
 
 
+def idle_websocket(client: BioClient) -> None:
+    """Completes the handshake and a WebSocket upgrade; reads nothing after the 101."""
+    client.handshake()
+    client.send(
+        b"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    answer, _ = client.read_until_tcp_close(or_head=True)
+    assert answer.startswith(b"HTTP/1.1 101 ")
+
+
 @pytest.mark.parametrize(
     "behaviours",
     [
         pytest.param((silent, partial_hello, stalled_after_server_hello), id="handshakes-pending"),
         pytest.param((BioClient.handshake,), id="idle-tls-client"),
         pytest.param((in_flight,), id="tls-request-in-flight"),
+        pytest.param((idle_websocket,), id="idle-websocket-over-tls"),
     ],
 )
 def test_shutdown_with_tls_connections_pending_is_quick_and_quiet(

@@ -32,6 +32,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     UVICORN_HOST=0.0.0.0 \
     UVICORN_PORT=5000 \
     UVICORN_HTTP=app.server.protocol:EchoHttpToolsProtocol \
+    UVICORN_LOOP=app.server.event_loop:TlsBoundedLoop \
     UVICORN_PROXY_HEADERS=false \
     UVICORN_ACCESS_LOG=false \
     UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN=8 \

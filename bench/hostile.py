@@ -28,6 +28,7 @@ from bench.hostile_clients import client_behaviour
 from bench.hostile_floods import global_ceilings, header_flood, slow_clients
 from bench.hostile_http2 import http2_floods
 from bench.hostile_support import IMAGE_OPTIONS, Row
+from bench.hostile_tls import tls_phases
 from bench.hostile_traffic import load, shutdown, soak
 from tests.servers import DOCUMENTED_OPTIONS
 
@@ -65,6 +66,7 @@ class Plan:
             ("5 load", lambda: load(self.load_requests)),
             ("6 soak", lambda: soak(self.soak_s, self.soak_warmup_s)),
             ("7 shutdown", shutdown),
+            ("8 TLS phases", lambda: tls_phases(300 if self.short else 3000)),
             ("9 HTTP/2 floods", http2_floods),
         ]
 

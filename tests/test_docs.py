@@ -40,7 +40,8 @@ def test_the_image_sets_exactly_the_server_defaults() -> None:
 
 def test_the_default_flags_say_what_the_environment_says() -> None:
     assert DOCUMENTED_OPTIONS == (
-        "--http", "app.server.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log",
+        "--http", "app.server.protocol:EchoHttpToolsProtocol", "--loop", "app.server.event_loop:TlsBoundedLoop",
+        "--no-proxy-headers", "--no-access-log",
         "--timeout-graceful-shutdown", "8", "--limit-concurrency", "1000",
     )  # fmt: skip
 

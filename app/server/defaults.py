@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 #: Proxy fields are echoed, never trusted (a forged ``X-Forwarded-For`` must not become the client); requests
-#: still running get 8 s after SIGTERM (a Kubernetes pod gets 30).
+#: still running get 8 s after SIGTERM (a Kubernetes pod gets 30); the loop bounds TLS handshakes and closes.
 SERVER_ENVIRONMENT: dict[str, str] = {
     "UVICORN_HTTP": "app.server.protocol:EchoHttpToolsProtocol",
+    "UVICORN_LOOP": "app.server.event_loop:TlsBoundedLoop",
     "UVICORN_PROXY_HEADERS": "false",
     "UVICORN_ACCESS_LOG": "false",
     "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": "8",

@@ -1,12 +1,15 @@
 """uvicorn's httptools protocol with the limits an echo server pointed at by everything needs.
 
 Each override calls uvicorn's method (the per-request parser callbacks name ``HttpToolsProtocol``
-directly) but ``data_received``, which replaces uvicorn's, and ``eof_received``, whose uvicorn body is
-empty (the uvicorn names used: ``app.server.uvicorn_surface``). Refusals are plain, with
+directly) but ``data_received``, which replaces uvicorn's, ``eof_received``, whose uvicorn body is
+empty, and ``shutdown`` during a TLS handshake (the uvicorn names used: ``app.server.uvicorn_surface``).
+A connection's time and its place in ``--limit-concurrency`` count from the accept, a TLS handshake included
+(its own timeout is the loop's: ``app.server.event_loop``). Refusals are plain, with
 the safety fields, and close the connection, so bytes after a refused request are never answered as a new one:
 
 - 431/414: a head or target over its limit, counted as bytes arrive (RFC 9110 §15.5.15, §15.5.20, RFC 6585 §5);
-- 408: a slow head or a stalled body (RFC 9110 §15.5.9); 505: a version other than 1.0 and 1.1 (§15.6.6);
+- 408: a slow head (the first counted from the accept) or a stalled body (RFC 9110 §15.5.9);
+- 505: a version other than 1.0 and 1.1 (RFC 9110 §15.6.6);
 - 501: CONNECT, a transfer coding other than chunked (RFC 9112 §6.1), an unknown method (RFC 9110 §9.1);
 - 400: a 1.1 request without exactly one Host, a target in no form of RFC 9112 §3.2.
 
@@ -34,6 +37,7 @@ from uvicorn.server import ServerState
 
 from app.server.actions import ACTIONS_EXTENSION, ServerActions
 from app.server.coalesce import CoalescingWriter
+from app.server.event_loop import cut_tls_close_later
 from app.server.limits import limits_for
 from app.server.refusal import CONNECT_NOT_ECHOED, classify_parser_error, peer_text, refusal_answer
 from app.server.websocket_protocol import SafeRefusalWebSocketProtocol
@@ -96,15 +100,57 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._body_progress_at = 0.0
         self._hosts = 0
         self._other_coding = False
+        # uvloop and asyncio build the protocol at the accept, before any TLS handshake: the first head's time
+        # counts from here, and so does a TLS connection in --limit-concurrency (uvicorn counts from
+        # connection_made, which TLS delays until its handshake ends).
+        self._accepted_at = self.loop.time()
+        self._connected = False
+        self._shutting_down = False
+        self._handshake_timer: TimerHandle | None = None
+        self._tls_cut: TimerHandle | None = None
+        if config.is_ssl:
+            self.connections.add(self)
+            self._handshake_timer = self.loop.call_later(self.limits.header_timeout_s, self._handshake_over_time)
+
+    def _handshake_over_time(self) -> None:
+        """The head timeout of a connection whose TLS handshake has not ended: it failed (uvloop does not tell the
+        protocol) or still runs (its own timeout is the loop's, ``app.server.event_loop``). Either way it is
+        no longer counted; one that completes after this gets its 408 at once."""
+        self._handshake_timer = None
+        self.connections.discard(self)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._connected = True
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
         super().connection_made(transport)
         self._stall_clock = WriteStallClock(self.loop, self.limits.write_timeout_s, self._write_stalled)
         self.flow = BoundedReading(transport, lambda: len(self.pipeline), self._stall_clock)
         self._tls = tls_facts(transport)
         self._writer = CoalescingWriter(transport, self.loop)
         self._actions = ServerActions(transport, self._writer)
-        self._arm_head_timer()
+        self._arm_head_timer(self._accepted_at)
+        if self._shutting_down:  # the server began shutting down during the handshake
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown (an idle connection closes, a busy one closes after its response), plus:
+        a TLS handshake still pending stops counting (the connection closes if the handshake ends), and a TLS
+        close the client does not answer is cut soon (``cut_tls_close_later``), not after the server's whole grace."""
+        self._shutting_down = True
+        if not self._connected:
+            if self._handshake_timer is not None:
+                self._handshake_timer.cancel()
+                self._handshake_timer = None
+            self.connections.discard(self)
+            return
+        super().shutdown()
+        self._cut_tls_close_later()
+
+    def _cut_tls_close_later(self) -> None:
+        if self.config.is_ssl and self._tls_cut is None and self.transport.is_closing():
+            self._tls_cut = cut_tls_close_later(self.loop, self.transport)
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio.Protocol allows bool
         """The client sent FIN: keep the transport (a true return) while a complete request is being answered, as
@@ -341,6 +387,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_response_complete(self)
         if self._eof and not self.pipeline and not self.transport.is_closing():
             self.transport.close()  # half-closed and answered: nothing more can come
+        if self._shutting_down:
+            self._cut_tls_close_later()
 
     def refuse(self, status: int, message: str) -> None:
         """Answer ``status`` with a plain ``message`` and ``Connection: close``, then close the connection.
@@ -394,8 +442,12 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
             "(ECHO_MAX_HEADER_BYTES)"
         )
 
-    def _arm_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self.limits.header_timeout_s, self._head_timeout)
+    def _arm_head_timer(self, started_at: float | None = None) -> None:
+        # From started_at (the accept, for the first head: a TLS handshake's time counts), else from now.
+        delay_s = self.limits.header_timeout_s
+        if started_at is not None:
+            delay_s -= self.loop.time() - started_at
+        self._head_timer = self.loop.call_later(max(delay_s, 0.0), self._head_timeout)
 
     def _head_timeout(self) -> None:
         self._head_timer = None
@@ -434,6 +486,8 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         self._stall_clock.stop()
         if self._lingering is not None:
             self._lingering.cancel()
+        if self._tls_cut is not None:
+            self._tls_cut.cancel()
         self._cancel_timers()
         super().connection_lost(exc)
 

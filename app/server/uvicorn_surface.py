@@ -1,9 +1,11 @@
 """The uvicorn names this layer relies on (``tests/unit/server/test_uvicorn_surface.py`` fails when one is gone)."""
 
 #: ``HttpToolsProtocol`` methods extended in ``EchoHttpToolsProtocol``; each override calls ``super()`` but
-#: ``eof_received``, whose uvicorn body is empty (ours decides whether a half-closed connection stays open).
+#: ``eof_received``, whose uvicorn body is empty (ours decides whether a half-closed connection stays open), and
+#: ``shutdown`` before ``connection_made`` (a TLS handshake pending: uvicorn's would read a transport not yet set).
 HTTPTOOLS_EXTENDED = (
     "connection_made",
+    "shutdown",
     "eof_received",
     "on_message_begin",
     "on_url",
@@ -31,6 +33,8 @@ HTTPTOOLS_READ = (
     "server_state",
     "logger",
     "client",
+    "config",
+    "connections",
     "ws_protocol_class",
     "expect_100_continue",
     "_unset_keepalive_if_required",
@@ -43,10 +47,12 @@ CYCLE_READ = (
     *("chunked_encoding", "disconnected", "message_event", "more_body", "response_complete", "response_started"),
     "transport",
 )
-#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced.
+#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced,
+#: ``shutdown`` extended (it must close the transport for a TLS close to be cut).
 WEBSOCKET_READ = (
     "conn",
     "config",
+    "shutdown",
     "loop",
     "client",
     "transport",
@@ -62,6 +68,10 @@ WEBSOCKET_READ = (
     "pause_writing",
     "resume_writing",
 )
+#: ``Config``: ``is_ssl`` is read (a TLS connection is counted from the accept); ``loop`` takes ``module:attr``,
+#: which ``get_loop_factory`` imports and calls for the loop (``UVICORN_LOOP`` names ``TlsBoundedLoop``).
+#: ``Server.shutdown`` calls ``shutdown()`` on every protocol in ``ServerState.connections``, connected or not.
+CONFIG_READ = ("is_ssl", "loop", "get_loop_factory")
 #: Module-level names imported from ``uvicorn.protocols.http.httptools_impl``.
 HTTPTOOLS_MODULE = ("HttpToolsProtocol", "RequestResponseCycle", "STATUS_LINE")
 #: ``FlowControl`` (``uvicorn.protocols.http.flow_control``), extended by ``BoundedReading``.

@@ -1,9 +1,11 @@
 """uvicorn's default WebSocket protocol, every refused handshake answered with the safety fields (uvicorn and
-``websockets`` answer it, not the app, and may quote the request), and invalid UTF-8 in a text message failed fast."""
+``websockets`` answer it, not the app, and may quote the request), invalid UTF-8 in a text message failed fast, and
+a TLS close at shutdown cut when the client does not answer it."""
 
 from __future__ import annotations
 
 import codecs
+from asyncio import TimerHandle
 from http import HTTPStatus
 from typing import Any
 
@@ -11,6 +13,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame
 from websockets.http11 import Response
 
+from app.server.event_loop import cut_tls_close_later
 from app.server.limits import limits_for
 from app.server.refusal import SAFETY_FIELDS, peer_text
 from app.server.write_stall import WriteStallClock, abandon
@@ -39,6 +42,12 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._write_timeout_s = limits_for(self.config.loaded_app).write_timeout_s
         self._stall_clock = WriteStallClock(self.loop, self._write_timeout_s, self._write_stalled)
         self._paused_for_output = False
+        self._tls_cut: TimerHandle | None = None
+
+    def shutdown(self) -> None:
+        super().shutdown()  # sends close 1012 (or a 500 before the handshake ends), then closes
+        if self.config.is_ssl and self._tls_cut is None and self.transport.is_closing():
+            self._tls_cut = cut_tls_close_later(self.loop, self.transport)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -66,6 +75,8 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stall_clock.stop()
+        if self._tls_cut is not None:
+            self._tls_cut.cancel()
         super().connection_lost(exc)
 
     def handle_text(self, event: Frame) -> None:

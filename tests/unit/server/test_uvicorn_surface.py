@@ -17,6 +17,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from uvicorn.server import ServerState
 
 from app.server import uvicorn_surface
+from app.server.event_loop import TlsBoundedLoop
 from bench.hostile_http2 import END_HEADERS, END_STREAM, HEADERS, client_preface, frame
 from tests.fake_transport import FakeTransport
 
@@ -121,3 +122,9 @@ async def test_the_last_chunk_is_written_alone_after_an_empty_last_message() -> 
     assert protocol.cycle.chunked_encoding is True
     assert transport.writes[-1] == b"0\r\n\r\n"
     protocol.connection_lost(None)
+
+
+def test_config_names_exist_and_the_loop_setting_takes_a_class_by_module_and_name() -> None:
+    config = _config()
+    assert not [name for name in uvicorn_surface.CONFIG_READ if not hasattr(config, name)]
+    assert Config(app=_app, loop="app.server.event_loop:TlsBoundedLoop").get_loop_factory() is TlsBoundedLoop

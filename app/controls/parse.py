@@ -15,7 +15,7 @@ from app.errors import InvalidControl
 
 QUERY_PREFIX = "echo_"
 FIELD_PREFIX = b"x-echo-"
-_MAY_HOLD_CONTROLS = re.compile(rb"echo|%")  # a parameter name or an escape that may spell one
+_MAY_HOLD_CONTROLS = re.compile(rb"echo|%", re.IGNORECASE)  # a parameter name (any case) or an escape
 NAMES = ("status", "sequence", "delay", "header", "body", "content_type", "mode", "format", "fault", "trailer")
 REPEATABLE = frozenset({"header", "trailer"})
 MAX_STATUSES = 100
@@ -159,6 +159,8 @@ def _raw_values(query_string: bytes, headers: list[tuple[bytes, bytes]]) -> dict
         for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
             if name.startswith(QUERY_PREFIX):
                 from_query.setdefault(_known(name[len(QUERY_PREFIX) :], name), []).append(_utf8(name, value))
+            elif name[: len(QUERY_PREFIX)].lower() == QUERY_PREFIX and name[len(QUERY_PREFIX) :].lower() in NAMES:
+                raise InvalidControl(f"unknown control {name!r}: did you mean {name.lower()!r}? Names are lowercase")
     from_fields: dict[str, list[str]] = {}
     for field_name, field_value in headers:
         if field_name.startswith(FIELD_PREFIX):

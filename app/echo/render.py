@@ -165,12 +165,15 @@ def json_echo(
     """The JSON echo document, UTF-8 (docs/echo-formats.md lists its fields); ``applied``: what the controls
     changed, ``instance``: the Kubernetes pod facts; ``unparsed_reason``: why JSON content is not parsed."""
     headers: list[list[str]] = []
+    header_map: dict[str, list[str]] = {}
     cookies: list[bytes] = []
     lengths: list[bytes] = []
     codings: list[bytes] = []
     content_type: bytes | None = None
     for name, value in facts.headers:
-        headers.append([name.decode("latin-1"), value.decode("latin-1")])
+        pair = [name.decode("latin-1"), value.decode("latin-1")]
+        headers.append(pair)
+        header_map.setdefault(pair[0], []).append(pair[1])
         if name == b"cookie":
             cookies.append(value)
         elif name == b"content-length":
@@ -205,6 +208,7 @@ def json_echo(
         "client": client,
         "server": server,
         "headers": headers,
+        "header_map": header_map,
         "headers_as_sent": None
         if sent is None
         else [[name.decode("latin-1"), pair[1]] for name, pair in zip(sent, headers, strict=True)],

@@ -66,6 +66,8 @@ def test_valid_controls(query: str, headers: list[tuple[str, str]], expected: Co
     ("query", "headers", "message"),
     [
         pytest.param("echo_bogus=1", [], "unknown control 'echo_bogus'", id="unknown-query"),
+        pytest.param("ECHO_STATUS=500", [], "did you mean 'echo_status'", id="control-name-in-capitals"),
+        pytest.param("Echo_Delay=5", [], "did you mean 'echo_delay'", id="control-name-in-mixed-case"),
         pytest.param("", [("X-Echo-Bogus", "1")], "unknown control 'x-echo-bogus'", id="unknown-field"),
         pytest.param("echo_status=199", [], "'199' is not a final status (accepted: 200-599)", id="status-1xx"),
         pytest.param("echo_status=600", [], "(accepted: 200-599)", id="status-600"),
@@ -216,6 +218,18 @@ async def test_fixed_body_defaults_to_text(client: httpx.AsyncClient) -> None:
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
     assert response.headers["content-length"] == "5"
     assert response.content == b""
+
+
+async def test_a_control_name_in_capitals_is_a_400_suggesting_the_lowercase_name(client: httpx.AsyncClient) -> None:
+    response = await client.get("/x?ECHO_STATUS=500")
+    assert response.status_code == 400
+    assert "did you mean 'echo_status'" in response.text
+
+
+async def test_other_parameters_in_capitals_are_echoed_not_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/x?ECHO_SOMETHING=1&Echo=2")
+    assert response.status_code == 200
+    assert "ECHO_SOMETHING=1" in response.text
 
 
 async def test_invalid_control_is_a_plain_400_naming_it(client: httpx.AsyncClient) -> None:

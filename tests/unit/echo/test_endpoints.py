@@ -134,8 +134,8 @@ async def test_json_echo_has_every_documented_field(client: httpx.AsyncClient) -
     document = response.json()
     assert list(document) == [
         "method", "target", "path", "query_string", "query", "http_version", "scheme", "client", "server",
-        "headers", "headers_as_sent", "raw_head", "trailers", "connection", "cookies", "body", "json", "json_error",
-        "form", "form_error", "hostname", "received_at",
+        "headers", "header_map", "headers_as_sent", "raw_head", "trailers", "connection", "cookies", "body", "json",
+        "json_error", "form", "form_error", "hostname", "received_at",
         "instance", "applied",
     ]  # fmt: skip
     assert document["method"] == "POST"

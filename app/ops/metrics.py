@@ -26,6 +26,7 @@ class Metrics(Collector):
 
     def __init__(self) -> None:
         self.in_flight = 0
+        self._scrapes = 0
         self.request_bytes = 0
         self.response_bytes = 0
         self.websocket_connections = 0
@@ -77,7 +78,9 @@ class Metrics(Collector):
             buckets=buckets,
             sum_value=self._duration_sum_s,
         )
-        yield GaugeMetricFamily("echo_http_requests_in_flight", "HTTP requests in progress", value=self.in_flight)
+        yield GaugeMetricFamily(
+            "echo_http_requests_in_flight", "HTTP requests in progress", value=max(self.in_flight - self._scrapes, 0)
+        )
         yield CounterMetricFamily(
             "echo_websocket_connections", "WebSocket connections accepted", value=self.websocket_connections
         )
@@ -91,5 +94,10 @@ class Metrics(Collector):
         yield faults
 
     def exposition(self) -> bytes:
-        """The Prometheus text exposition of every metric (served as ``prometheus_client.CONTENT_TYPE_LATEST``)."""
-        return generate_latest(self.registry)
+        """The Prometheus text exposition of every metric (served as ``prometheus_client.CONTENT_TYPE_LATEST``).
+        Called while answering a scrape, which is itself in flight: the gauge leaves it out."""
+        self._scrapes += 1
+        try:
+            return generate_latest(self.registry)
+        finally:
+            self._scrapes -= 1

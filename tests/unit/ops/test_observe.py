@@ -245,8 +245,17 @@ async def test_metrics_move_after_a_request(harness: Harness) -> None:
         == sample(before, "echo_http_request_content_bytes_total") + 4
     )
     assert sample(after, "echo_http_request_duration_seconds_count") == 2
-    assert sample(after, "echo_http_requests_in_flight") == 1  # the scrape itself
+    assert "\necho_http_requests_in_flight 0.0\n" in after  # the scrape itself is left out
     assert "echo_websocket_connections_total" in after
+
+
+async def test_the_in_flight_gauge_counts_requests_in_progress_but_not_the_scrape(harness: Harness) -> None:
+    client, _ = harness()
+    slow = asyncio.create_task(client.get("/x?echo_delay=300"))
+    await asyncio.sleep(0.1)
+    during = (await client.get("/_echo/metrics")).text
+    await slow
+    assert "\necho_http_requests_in_flight 1.0\n" in during
 
 
 async def test_metrics_can_be_turned_off(harness: Harness) -> None:

@@ -38,9 +38,14 @@ HTTPTOOLS_READ = (
 )
 #: Attributes of ``RequestResponseCycle`` read or set (``transport`` is replaced by the coalescing writer).
 CYCLE_READ = ("disconnected", "message_event", "more_body", "response_complete", "response_started", "transport")
-#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced.
+#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced;
+#: ``data_received`` feeds uvicorn's a slice at a time, ``receive`` relies on it resuming reading once ``queue``
+#: (the messages the app has not taken) is empty, and on ``conn.extensions`` (the negotiated deflate).
 WEBSOCKET_READ = (
     "conn",
+    "queue",
+    "receive",
+    "data_received",
     "config",
     "loop",
     "client",

@@ -7,6 +7,7 @@ import codecs
 from http import HTTPStatus
 from typing import Any
 
+from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 from websockets.http11 import Response
@@ -17,6 +18,9 @@ from app.server.write_stall import WriteStallClock, abandon
 
 SWITCHING_PROTOCOLS = 101
 INVALID_FRAME_PAYLOAD_DATA = 1007  # RFC 6455 §7.4.1: a text message that is not UTF-8
+#: Input is handed to the frame parser this much at a time, so at most one slice's frames are inflated past a
+#: message the app has not taken yet (deflate inflates at most about 1,032 times: ~4 MiB a slice).
+PARSE_SLICE_BYTES = 4096
 
 
 def add_safety_fields(response: Response) -> Response:
@@ -39,9 +43,44 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._write_timeout_s = limits_for(self.config.loaded_app).write_timeout_s
         self._stall_clock = WriteStallClock(self.loop, self._write_timeout_s, self._write_stalled)
         self._paused_for_output = False
+        self._unparsed = b""  # input held back until the app takes the message waiting for it
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        if self._unparsed:  # reading is paused; a read already under way may still arrive
+            self._unparsed += data
+        else:
+            self._parse(data)
+        self._pause_for_output()
+
+    def _parse(self, data: bytes) -> None:
+        """Parse ``data`` a slice at a time while no message waits for the app; hold back the rest and stop reading
+        (uvicorn parses a whole read, so 16 KiB deflated frames became 16 MiB messages each, queued unread)."""
+        if self.handshake_complete and not self.conn.extensions:
+            super().data_received(data)  # nothing inflates: what is queued is bounded by the read
+            return
+        for offset in range(0, len(data), PARSE_SLICE_BYTES):
+            if not self.queue.empty() and not self.close_sent:
+                self._unparsed = data[offset:]
+                if not self.read_paused:
+                    self.read_paused = True  # uvicorn's receive() resumes reading once the queue is empty
+                    self.transport.pause_reading()
+                return
+            if self.transport.is_closing():
+                return
+            super().data_received(data[offset : offset + PARSE_SLICE_BYTES])
+
+    async def receive(self) -> ASGIReceiveEvent:
+        message = await super().receive()  # resumes reading when the queue is empty
+        if self._unparsed and self.queue.empty():
+            unparsed, self._unparsed = self._unparsed, b""
+            self._parse(unparsed)
+        if self._paused_for_output and not self.transport.is_closing():
+            self.transport.pause_reading()  # output still waits: uvicorn's resume must not undo that pause
+        else:
+            self._pause_for_output()
+        return message
+
+    def _pause_for_output(self) -> None:
         if not self.writable.is_set() and not self.transport.is_closing() and not self._paused_for_output:
             # Output waits for a client that does not read: read no more until it drains, so pongs and
             # echoed messages cannot pile up (at most what one read brought is answered meanwhile).
@@ -66,6 +105,7 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stall_clock.stop()
+        self._unparsed = b""
         super().connection_lost(exc)
 
     def handle_text(self, event: Frame) -> None:

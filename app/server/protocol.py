@@ -415,6 +415,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         if self._lingering is not None:
             self._lingering.cancel()
         self._cancel_timers()
+        self._unset_keepalive_if_required()  # uvicorn cancels it only on a clean close, not on a reset
         super().connection_lost(exc)
 
 

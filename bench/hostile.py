@@ -3,8 +3,10 @@
 Starts the server as the README and the image run it (tests.servers.DOCUMENTED_OPTIONS plus
 ``--limit-concurrency 1000``) on loopback, once per check, and measures what issue 6 bounds: a header
 flood, slow clients, many large bodies at once, clients hanging up, load with wrk, a mixed soak, and
-shutdown with requests in flight. Prints one table (check, bound, measured, verdict) and exits 0 when
-every bound holds, 1 when one is broken, 2 when a check itself could not run.
+shutdown with requests in flight; and what issue 17 bounds (checks 10-12, bench/hostile_memory.py):
+rendering memory, WebSocket compression bombs and unread pongs, hang-ups in each phase. Prints one table
+(check, bound, measured, verdict) and exits 0 when every bound holds, 1 when one is broken, 2 when a check
+itself could not run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench
 from bench.bodies import MIB
 from bench.hostile_clients import client_behaviour
 from bench.hostile_floods import global_ceilings, header_flood, slow_clients
+from bench.hostile_memory import phase_hangups, render_memory, websocket_bombs
 from bench.hostile_support import IMAGE_OPTIONS, Row
 from bench.hostile_traffic import load, shutdown, soak
 from tests.servers import DOCUMENTED_OPTIONS
@@ -45,14 +48,19 @@ class Plan:
     load_requests: int
     soak_s: float
     soak_warmup_s: float
+    render_copies: int = 2
+    bomb_frames: int = 16
+    bomb_hold_s: float = 3.0
+    phase_hangups: int = 500
 
     @classmethod
     def make(cls, short: bool) -> Plan:
-        """The issue's figures, or the CI figures (40 MiB flood, 20 clients over 32 MiB, 300, 10,000, 10 s)."""
+        """The issue's figures, or the CI figures (40 MiB flood, 20 clients over 32 MiB, 300, 10,000, 10 s; checks
+        10-12: one of each rendering bomb, 4 compression bombs from each of 10 clients, 150 hang-ups)."""
         if short:
             # A 10 s warm-up as in the full run: allocator growth settles, so a short soak is not a flake.
-            return cls(True, 40 * MIB, 20, 32 * MIB, 300, 10_000, 10, 10)
-        return cls(False, 100 * MIB, 100, 64 * MIB, 1000, 50_000, 60, 10)
+            return cls(True, 40 * MIB, 20, 32 * MIB, 300, 10_000, 10, 10, 1, 4, 1.0, 150)
+        return cls(False, 100 * MIB, 100, 64 * MIB, 1000, 50_000, 60, 10, 2, 16, 5.0, 1000)
 
     def checks(self) -> list[tuple[str, Callable[[], list[Row]]]]:
         """Each check's name and the call that runs it."""
@@ -64,6 +72,9 @@ class Plan:
             ("5 load", lambda: load(self.load_requests)),
             ("6 soak", lambda: soak(self.soak_s, self.soak_warmup_s)),
             ("7 shutdown", shutdown),
+            ("10 rendering memory", lambda: render_memory(self.render_copies)),
+            ("11 WebSocket bombs", lambda: websocket_bombs(10, self.bomb_frames, self.bomb_hold_s)),
+            ("12 hang-ups per phase", lambda: phase_hangups(self.phase_hangups)),
         ]
 
 

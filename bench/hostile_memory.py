@@ -46,7 +46,7 @@ def _bomb_content(target: str) -> bytes:
     return b"\x01" * TEN_MIB
 
 
-async def _render_wave(port: int, copies: int) -> list[int | BaseException]:
+async def render_wave(port: int, copies: int) -> list[int | BaseException]:
     raws = [
         _post(f"/hostile/{target}?echo_format=json", content_type, _bomb_content(target))
         for _, target, content_type in RENDER_BOMBS
@@ -65,7 +65,7 @@ def render_memory(copies: int) -> list[Row]:
         before = settled_rss(server.process.pid)
         started = time.monotonic()
         with RssPeak(server.process.pid) as sampler:
-            outcomes = asyncio.run(_render_wave(server.port, copies))
+            outcomes = asyncio.run(render_wave(server.port, copies))
         elapsed_s = time.monotonic() - started
         statuses = [o for o in outcomes if isinstance(o, int)]
         failures = [f"{type(o).__name__}: {o}" for o in outcomes if not isinstance(o, int)]
@@ -84,7 +84,7 @@ def render_memory(copies: int) -> list[Row]:
         ]  # fmt: skip
 
 
-async def _bombs(port: int, clients: int, frames: int, hold_s: float) -> int:
+async def bomb_clients(port: int, clients: int, frames: int, hold_s: float) -> int:
     """``clients`` that each send ``frames`` compression bombs and read nothing; returns the bytes sent."""
     bomb = deflated_message(b"\x00" * WS_MESSAGE_BYTES)
     writers = []
@@ -133,13 +133,13 @@ def websocket_bombs(clients: int, frames: int, hold_s: float) -> list[Row]:
         before = settled_rss(server.process.pid)
         started = time.monotonic()
         with RssPeak(server.process.pid) as sampler:
-            sent = asyncio.run(_bombs(server.port, clients, frames, hold_s))
+            sent = asyncio.run(bomb_clients(server.port, clients, frames, hold_s))
         elapsed_s = time.monotonic() - started
         bomb_growth = sampler.peak_bytes - before
-        bound = BUDGET_BYTES + clients * WS_MESSAGE_BYTES + MARGIN_BYTES
+        bound = clients * 2 * WS_MESSAGE_BYTES + MARGIN_BYTES  # the message echoed and the one inflated
         return [
             Row(name, f"{clients} clients that never read, {frames} deflated frames of {mib(WS_MESSAGE_BYTES)} each: "
-                      f"peak RSS growth < the budget + one message a client + {mib(MARGIN_BYTES)} ({mib(bound)})",
+                      f"peak RSS growth < two messages a client + {mib(MARGIN_BYTES)} ({mib(bound)})",
                 f"{mib(sent)} sent ({mib(clients * frames * WS_MESSAGE_BYTES)} inflated) in {elapsed_s:.1f} s; "
                 f"peak +{mib(bomb_growth)}",
                 bomb_growth < bound),

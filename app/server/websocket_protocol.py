@@ -43,7 +43,8 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._write_timeout_s = limits_for(self.config.loaded_app).write_timeout_s
         self._stall_clock = WriteStallClock(self.loop, self._write_timeout_s, self._write_stalled)
         self._paused_for_output = False
-        self._unparsed = b""  # input held back until the app takes the message waiting for it
+        self._unparsed = b""  # compressed input held back until the app asks for a message
+        self._app_waiting = False  # the app is in receive(): a message inflated now is taken at once
 
     def data_received(self, data: bytes) -> None:
         if self._unparsed:  # reading is paused; a read already under way may still arrive
@@ -53,27 +54,40 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._pause_for_output()
 
     def _parse(self, data: bytes) -> None:
-        """Parse ``data`` a slice at a time while no message waits for the app; hold back the rest and stop reading
-        (uvicorn parses a whole read, so 16 KiB deflated frames became 16 MiB messages each, queued unread)."""
+        """Parse ``data``; under permessage-deflate a slice at a time, and only while the app waits for a message
+        and none waits for it: the rest is held back and reading stops (uvicorn parses a whole read, so 16 KiB
+        deflated frames became 16 MiB messages each, queued for an app still busy with the last one)."""
         if self.handshake_complete and not self.conn.extensions:
             super().data_received(data)  # nothing inflates: what is queued is bounded by the read
             return
         for offset in range(0, len(data), PARSE_SLICE_BYTES):
-            if not self.queue.empty() and not self.close_sent:
+            if self._hold_back():
                 self._unparsed = data[offset:]
                 if not self.read_paused:
-                    self.read_paused = True  # uvicorn's receive() resumes reading once the queue is empty
+                    self.read_paused = True  # resumed in receive() once this is parsed
                     self.transport.pause_reading()
                 return
             if self.transport.is_closing():
                 return
             super().data_received(data[offset : offset + PARSE_SLICE_BYTES])
 
+    def _hold_back(self) -> bool:
+        if self.close_sent:
+            return False  # closing: uvicorn discards messages, nothing is queued
+        return not self.queue.empty() or (self.handshake_complete and not self._app_waiting)
+
     async def receive(self) -> ASGIReceiveEvent:
-        message = await super().receive()  # resumes reading when the queue is empty
-        if self._unparsed and self.queue.empty():
-            unparsed, self._unparsed = self._unparsed, b""
-            self._parse(unparsed)
+        self._app_waiting = True
+        try:
+            if self._unparsed and self.queue.empty():
+                unparsed, self._unparsed = self._unparsed, b""
+                self._parse(unparsed)
+                if self.queue.empty() and not self._unparsed and self.read_paused and not self._paused_for_output:
+                    self.read_paused = False  # all parsed, no message yet: read on, or get() waits forever
+                    self.transport.resume_reading()
+            message = await super().receive()  # resumes reading when the queue is empty
+        finally:
+            self._app_waiting = False
         if self._paused_for_output and not self.transport.is_closing():
             self.transport.pause_reading()  # output still waits: uvicorn's resume must not undo that pause
         else:

@@ -221,7 +221,11 @@ def phase_hangups(count: int, warmup: int = 100) -> list[Row]:
         after = settled_rss(server.process.pid, 1.0)
         growth = after - before
         sign = "+" if growth >= 0 else ""
+        lines = len(server.log) - since
         return [
+            Row(name, f"server output: at most two lines per hang-up ({count + warmup}; a WebSocket's accepted and "
+                      "open lines, a request's access line): no line per failure",
+                f"{lines} lines", lines <= 2 * (count + warmup)),
             Row(name, f"{count} RSTs (WebSocket mid-handshake, mid-message, echo unread; HTTP after an answer, "
                       f"mid-head): RSS flat within {mib(HANGUP_FLAT_BYTES)} after {warmup} warm-up ones",
                 f"{count} in {elapsed_s:.1f} s; RSS {mib(before)} -> {mib(after)} ({sign}{mib(growth)})",

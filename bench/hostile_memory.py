@@ -227,7 +227,8 @@ def phase_hangups(count: int, warmup: int = 100) -> list[Row]:
                       "open lines, a request's access line): no line per failure",
                 f"{lines} lines", lines <= 2 * (count + warmup)),
             Row(name, f"{count} RSTs (WebSocket mid-handshake, mid-message, echo unread; HTTP after an answer, "
-                      f"mid-head): RSS flat within {mib(HANGUP_FLAT_BYTES)} after {warmup} warm-up ones",
+                      f"mid-head): RSS flat within {mib(HANGUP_FLAT_BYTES)} after {warmup} warm-up ones (glibc's mmap "
+                      "threshold fixed at 128 KiB, as in check 4)",
                 f"{count} in {elapsed_s:.1f} s; RSS {mib(before)} -> {mib(after)} ({sign}{mib(growth)})",
                 abs(growth) < HANGUP_FLAT_BYTES),
             log_row(name, server, since),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from websockets.asyncio.client import connect
 
 from bench.bodies import rss_bytes
 from tests.hostile.test_websocket_output import deflated_message, opened
@@ -53,10 +54,26 @@ async def test_bombs_are_inflated_one_message_at_a_time(server_pool: ServerPool)
         writer.write(BOMB * 64)  # 1 GiB inflated, in about 1 MiB
         await asyncio.sleep(3)
         grown = rss_bytes(small.process.pid, "VmHWM") - before
-        # The message the echo holds, the one parsed ahead, their inflate and deflate buffers; it was 1 GiB.
+        # The message the echo holds, the one being inflated, their zlib buffers; it was 1 GiB.
         assert grown < 6 * 16 * MIB, f"grew {grown / MIB:.0f} MiB"
         first, _ = await asyncio.wait_for(reader.readexactly(2), 5)
         assert first == 0x80 | 0x40 | 0x2, f"not a compressed binary echo: {first:#x}"
     finally:
         writer.transport.abort()
         await asyncio.sleep(0)
+
+
+async def test_a_compressed_burst_is_echoed_whole_and_in_order(bombed: RunningServer) -> None:
+    # Held-back input is parsed as the echo asks for messages: fragments, pings and many messages per read.
+    messages = [bytes([index % 251]) * (index * 997 % 70_000) for index in range(200)]
+    async with connect(f"ws://127.0.0.1:{bombed.port}/burst", max_size=None) as client:
+        assert client.protocol.extensions, "permessage-deflate was not negotiated"
+        for index, message in enumerate(messages):
+            if index % 7 == 0:
+                await client.send([message[: len(message) // 2], message[len(message) // 2 :]])  # fragmented
+            else:
+                await client.send(message)
+            if index % 50 == 0:
+                await client.ping()
+        echoed = [await asyncio.wait_for(client.recv(), 10) for _ in messages]
+    assert echoed == messages

@@ -70,9 +70,9 @@ class ServerBusy(EchoError):
     status = 503
     RETRY_AFTER_S = 1
 
-    def __init__(self, max_inflight_bytes: int) -> None:
+    def __init__(self, max_inflight_bytes: int, held: str = "request content") -> None:
         super().__init__(
-            f"Service Unavailable: request content in memory would pass {max_inflight_bytes} bytes "
+            f"Service Unavailable: {held} in memory would pass {max_inflight_bytes} bytes "
             "(ECHO_MAX_INFLIGHT_BYTES); retry shortly",
             {"retry-after": str(self.RETRY_AFTER_S)},
         )

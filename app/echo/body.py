@@ -17,10 +17,11 @@ class InflightBudget:
         self.max_bytes = max_bytes
         self.held_bytes = 0
 
-    def reserve(self, size_bytes: int) -> None:
-        """Hold ``size_bytes`` more. Raises ``ServerBusy`` when that would pass ``max_bytes``."""
+    def reserve(self, size_bytes: int, held: str = "request content") -> None:
+        """Hold ``size_bytes`` more. Raises ``ServerBusy`` (its message naming what is ``held``) when that would
+        pass ``max_bytes``."""
         if self.held_bytes + size_bytes > self.max_bytes:
-            raise ServerBusy(self.max_bytes)
+            raise ServerBusy(self.max_bytes, held)
         self.held_bytes += size_bytes
 
     def release(self, size_bytes: int) -> None:

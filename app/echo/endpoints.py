@@ -16,7 +16,8 @@ from app.controls.parse import Controls, applied_field, may_hold_controls, parse
 from app.controls.sequences import StatusSequences
 from app.echo.body import Body, InflightBudget, read_body
 from app.echo.head import REQUEST_ID_KEY, HeadFacts, has_no_content, head_of
-from app.echo.render import RequestFacts, json_echo, json_parse_bytes, text_echo
+from app.echo.render import RequestFacts, json_echo, json_parse_bytes, render_bytes, text_echo
+from app.echo.render_memory import log_record_bytes
 from app.echo.responses import LAST_BODY, RawFields, chunked_messages, response_messages
 from app.echo.stream import stream_content_type, stream_echo
 from app.errors import ConnectNotEchoed, RawHeadUnavailable, ServerActionsUnavailable, ServerBusy
@@ -88,7 +89,7 @@ class EchoEndpoint:
         try:
             facts = RequestFacts.from_scope(scope, body, received_at_s)
             if self.echo_log is not None:
-                self.echo_log(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
+                self._log(facts, scope.get(REQUEST_ID_KEY, b"-").decode("ascii"))
             if actions is not None and controls.fault in ("reset", "close"):
                 await self._fault_without_answer(actions, controls)
                 return
@@ -97,6 +98,17 @@ class EchoEndpoint:
             )
         finally:
             self.budget.release(body.size_bytes)
+
+    def _log(self, facts: RequestFacts, request_id: str) -> None:
+        """The echo-log record, its rendering held in the in-flight budget while it is written."""
+        assert self.echo_log is not None
+        record_bytes = log_record_bytes(facts.body.chunks)
+        if record_bytes:
+            self.budget.reserve(record_bytes, f"the echo-log record (about {record_bytes // MIB + 1} MiB)")
+        try:
+            self.echo_log(facts, request_id)
+        finally:
+            self.budget.release(record_bytes)
 
     async def _echo(
         self,
@@ -113,7 +125,11 @@ class EchoEndpoint:
         status, applied, fields = self._applied(controls) if controls is not NO_CONTROLS else (200, {}, [])
         echo_format = controls.format or accepted_format
         json_document = echo_format == "json" and controls.body is None
-        # Parsed JSON takes many times its text in memory: it is held in the in-flight budget too.
+        # Rendering escapes the content (up to six bytes for one) and parsed JSON takes many times its text: both
+        # are held in the in-flight budget too; past it, rendering is refused (503), parsing skipped.
+        held_bytes = render_bytes(request_type, facts.body) if json_document else 0
+        if held_bytes:
+            self.budget.reserve(held_bytes, f"rendering the JSON echo (about {held_bytes // MIB + 1} MiB)")
         parse_bytes = json_parse_bytes(request_type, facts.body) if json_document else 0
         unparsed: str | None = None
         if parse_bytes:
@@ -125,6 +141,7 @@ class EchoEndpoint:
                     "ECHO_MAX_INFLIGHT_BYTES has free"
                 )
                 parse_bytes = 0
+        held_bytes += parse_bytes
         try:
             if json_document and facts.body.size_bytes > THREAD_JSON_BYTES:
                 # Off the event loop: parsing a large body is slow (_content is pure).
@@ -148,7 +165,7 @@ class EchoEndpoint:
                 messages = response_messages(status, content_type, parts, head_only=head_only, fields=content_fields)
                 await self._send_truncated(send, actions, messages, controls.truncate_after_bytes)
         finally:
-            self.budget.release(parse_bytes)
+            self.budget.release(held_bytes)
 
     async def _fault_without_answer(self, actions: ServerActions, controls: Controls) -> None:
         """``echo_fault=reset`` or ``close``, after any delay: the connection ends and no answer is sent."""

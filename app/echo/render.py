@@ -16,9 +16,10 @@ from starlette.types import Scope
 from app.echo.body import Body
 from app.echo.client_source import client_source
 from app.echo.clock import Rfc3339Clock
-from app.echo.forms import decode_pairs, group_pairs, parse_form
+from app.echo.forms import MULTIPART, URLENCODED, decode_pairs, group_pairs, parse_form
 from app.echo.head import parse_content_length
 from app.echo.json_content import is_json_media_type, parse_json, parse_memory_bytes
+from app.echo.render_memory import json_render_bytes
 from app.server.wire import WireFacts, names_as_sent, wire_of
 
 Field = tuple[bytes, bytes]
@@ -267,6 +268,14 @@ def json_parse_bytes(content_type: bytes | None, body: Body) -> int:
     if not body.size_bytes or not is_json_media_type(_media_type(content_type)[0]):
         return 0
     return parse_memory_bytes(body.chunks)
+
+
+def render_bytes(content_type: bytes | None, body: Body) -> int:
+    """The memory rendering the JSON echo of ``body`` holds beyond the content (``content_type``: the request's
+    first), in bytes; a form's fields count twice."""
+    if not body.size_bytes:
+        return 0
+    return json_render_bytes(body.chunks, form=_media_type(content_type)[0] in (URLENCODED, MULTIPART))
 
 
 def cookie_pairs(cookie_fields: list[bytes]) -> list[list[str]]:

@@ -10,6 +10,10 @@ NO_CONTENT_STATUSES = frozenset({204, 304})
 #: Responses up to this size are joined and sent in one message; larger ones part by part, never copied.
 JOIN_MAX_BYTES = 64 * 1024
 
+#: A part larger than this goes in slices of it: the server waits for the client to drain before each message,
+#: so a large echo is never buffered whole a second time for a client that reads slowly.
+SEND_SLICE_BYTES = 1024 * 1024
+
 RawFields = Sequence[tuple[bytes, bytes]]
 
 
@@ -29,7 +33,7 @@ def response_messages(
             {"type": "http.response.start", "status": status, "headers": list(fields)},
             {"type": "http.response.body", "body": b""},
         ]
-    if len(parts) == 1:
+    if len(parts) == 1 and len(parts[0]) <= SEND_SLICE_BYTES:
         content = parts[0]
         start = response_start(status, content_type, len(content), fields)
         return [
@@ -44,11 +48,25 @@ def response_messages(
         return [start, {"type": "http.response.body", "body": b""}]
     if length <= JOIN_MAX_BYTES:
         return [start, {"type": "http.response.body", "body": b"".join(parts)}]
-    last = len(parts) - 1
+    pieces = sliced(parts)
+    last = len(pieces) - 1
     return [
         start,
-        *({"type": "http.response.body", "body": part, "more_body": index < last} for index, part in enumerate(parts)),
+        *({"type": "http.response.body", "body": part, "more_body": index < last} for index, part in enumerate(pieces)),
     ]
+
+
+def sliced(parts: Sequence[bytes]) -> Sequence[bytes]:
+    """``parts`` with each one larger than ``SEND_SLICE_BYTES`` cut into slices of at most that many bytes."""
+    if all(len(part) <= SEND_SLICE_BYTES for part in parts):
+        return parts
+    pieces: list[bytes] = []
+    for part in parts:
+        if len(part) <= SEND_SLICE_BYTES:
+            pieces.append(part)
+        else:
+            pieces += [part[offset : offset + SEND_SLICE_BYTES] for offset in range(0, len(part), SEND_SLICE_BYTES)]
+    return pieces
 
 
 def response_start(status: int, content_type: bytes, length: int, fields: RawFields) -> Message:

@@ -68,5 +68,7 @@ class WebSocketEcho:
                     await send({"type": "websocket.send", "bytes": data})
                 if self.metrics is not None:
                     self.metrics.websocket_messages["text" if text is not None else "binary"] += 1
+                # Not referenced while the next one is inflated: its bytes stay counted for the output buffer only.
+                del message, text, data
         finally:
             self.budget.release(held_bytes)

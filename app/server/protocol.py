@@ -489,6 +489,7 @@ class EchoHttpToolsProtocol(HttpToolsProtocol):
         if self._tls_cut is not None:
             self._tls_cut.cancel()
         self._cancel_timers()
+        self._unset_keepalive_if_required()  # uvicorn cancels it only on a clean close, not on a reset
         super().connection_lost(exc)
 
 

@@ -48,9 +48,14 @@ CYCLE_READ = (
     "transport",
 )
 #: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced,
-#: ``shutdown`` extended (it must close the transport for a TLS close to be cut).
+#: ``shutdown`` extended (it must close the transport for a TLS close to be cut); ``data_received`` feeds uvicorn's a
+#: slice at a time, ``receive`` relies on it resuming reading once ``queue`` (the messages the app has not taken) is
+#: empty, and on ``conn.extensions`` (the negotiated deflate).
 WEBSOCKET_READ = (
     "conn",
+    "queue",
+    "receive",
+    "data_received",
     "config",
     "shutdown",
     "loop",

@@ -9,6 +9,7 @@ from asyncio import TimerHandle
 from http import HTTPStatus
 from typing import Any
 
+from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
 from websockets.http11 import Response
@@ -20,6 +21,9 @@ from app.server.write_stall import WriteStallClock, abandon
 
 SWITCHING_PROTOCOLS = 101
 INVALID_FRAME_PAYLOAD_DATA = 1007  # RFC 6455 §7.4.1: a text message that is not UTF-8
+#: Input is handed to the frame parser this much at a time, so at most one slice's frames are inflated past a
+#: message the app has not taken yet (deflate inflates at most about 1,032 times: ~4 MiB a slice).
+PARSE_SLICE_BYTES = 4096
 
 
 def add_safety_fields(response: Response) -> Response:
@@ -43,6 +47,8 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._stall_clock = WriteStallClock(self.loop, self._write_timeout_s, self._write_stalled)
         self._paused_for_output = False
         self._tls_cut: TimerHandle | None = None
+        self._unparsed = b""  # compressed input held back until the app asks for a message
+        self._app_waiting = False  # the app is in receive(): a message inflated now is taken at once
 
     def shutdown(self) -> None:
         super().shutdown()  # sends close 1012 (or a 500 before the handshake ends), then closes
@@ -50,7 +56,54 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
             self._tls_cut = cut_tls_close_later(self.loop, self.transport)
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        if self._unparsed:  # reading is paused; a read already under way may still arrive
+            self._unparsed += data
+        else:
+            self._parse(data)
+        self._pause_for_output()
+
+    def _parse(self, data: bytes) -> None:
+        """Parse ``data``; under permessage-deflate a slice at a time, and only while the app waits for a message
+        and none waits for it: the rest is held back and reading stops (uvicorn parses a whole read, so 16 KiB
+        deflated frames became 16 MiB messages each, queued for an app still busy with the last one)."""
+        if self.handshake_complete and not self.conn.extensions:
+            super().data_received(data)  # nothing inflates: what is queued is bounded by the read
+            return
+        for offset in range(0, len(data), PARSE_SLICE_BYTES):
+            if self._hold_back():
+                self._unparsed = data[offset:]
+                if not self.read_paused:
+                    self.read_paused = True  # resumed in receive() once this is parsed
+                    self.transport.pause_reading()
+                return
+            if self.transport.is_closing():
+                return
+            super().data_received(data[offset : offset + PARSE_SLICE_BYTES])
+
+    def _hold_back(self) -> bool:
+        if self.close_sent:
+            return False  # closing: uvicorn discards messages, nothing is queued
+        return not self.queue.empty() or (self.handshake_complete and not self._app_waiting)
+
+    async def receive(self) -> ASGIReceiveEvent:
+        self._app_waiting = True
+        try:
+            if self._unparsed and self.queue.empty():
+                unparsed, self._unparsed = self._unparsed, b""
+                self._parse(unparsed)
+                if self.queue.empty() and not self._unparsed and self.read_paused and not self._paused_for_output:
+                    self.read_paused = False  # all parsed, no message yet: read on, or get() waits forever
+                    self.transport.resume_reading()
+            message = await super().receive()  # resumes reading when the queue is empty
+        finally:
+            self._app_waiting = False
+        if self._paused_for_output and not self.transport.is_closing():
+            self.transport.pause_reading()  # output still waits: uvicorn's resume must not undo that pause
+        else:
+            self._pause_for_output()
+        return message
+
+    def _pause_for_output(self) -> None:
         if not self.writable.is_set() and not self.transport.is_closing() and not self._paused_for_output:
             # Output waits for a client that does not read: read no more until it drains, so pongs and
             # echoed messages cannot pile up (at most what one read brought is answered meanwhile).
@@ -77,6 +130,7 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._stall_clock.stop()
         if self._tls_cut is not None:
             self._tls_cut.cancel()
+        self._unparsed = b""
         super().connection_lost(exc)
 
     def handle_text(self, event: Frame) -> None:

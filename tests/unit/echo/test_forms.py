@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from app.echo.forms import decode_pairs, parse_form
+from app.echo.forms import DECODE_WINDOW_BYTES, MAX_FORM_FIELDS, decode_pairs, parse_form
 
 BOUNDARY = "b0undary"
 
@@ -179,6 +179,23 @@ def test_query_pairs_match_the_standard_library(query: bytes) -> None:
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
     ]
     assert decode_pairs(query) == expected
+
+
+def _stdlib_pairs(data: bytes) -> list[tuple[str, str]]:
+    pairs = parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    return [
+        (n.encode("latin-1").decode("utf-8", "replace"), v.encode("latin-1").decode("utf-8", "replace"))
+        for n, v in pairs
+    ]
+
+
+@pytest.mark.parametrize("shift", range(4))
+@pytest.mark.parametrize("escape", [b"%41", b"%C3%A9", b"%zz", b"%", b"%4", b"+"])
+def test_windowed_decoding_matches_the_standard_library_across_window_edges(shift: int, escape: bytes) -> None:
+    # Escapes laid over the 64 KiB window edge at every offset: none may be split or lost.
+    value = b"x" * (DECODE_WINDOW_BYTES - 2 - shift) + escape * 8 + b"y" * 10
+    content = b"a=" + value + b"&b=%41" + escape
+    assert decode_pairs(content, MAX_FORM_FIELDS) == _stdlib_pairs(content)
 
 
 def test_malformed_multipart_writes_nothing_to_the_server_log() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive
 
-from app.echo.responses import JOIN_MAX_BYTES, response_messages
+from app.echo.responses import JOIN_MAX_BYTES, SEND_SLICE_BYTES, response_messages
 from app.main import create_app
 from app.settings import Settings
 
@@ -125,3 +125,20 @@ async def test_plain_echo_of_large_content_leaves_part_by_part_uncopied() -> Non
     assert tail == b"yz"
     total = str(len(head) + len(big) + 2).encode()
     assert (b"content-length", total) in send.messages[0]["headers"]
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param([b"j" * (3 * SEND_SLICE_BYTES + 5)], id="one-large-document"),
+        pytest.param([b"head\n", b"c" * (2 * SEND_SLICE_BYTES), b"tail"], id="a-large-part-among-small"),
+    ],
+)
+async def test_large_content_leaves_in_slices_the_server_drains_between(parts: list[bytes]) -> None:
+    # uvicorn waits for a paused transport to drain before each message: one huge message is buffered whole.
+    start, *messages = response_messages(200, b"application/json", parts, head_only=False)
+    bodies = [message["body"] for message in messages]
+    assert b"".join(bodies) == b"".join(parts)
+    assert max(map(len, bodies)) <= SEND_SLICE_BYTES
+    assert [message["more_body"] for message in messages] == [True] * (len(messages) - 1) + [False]
+    assert (b"content-length", b"%d" % sum(map(len, parts))) in start["headers"]

@@ -60,6 +60,7 @@ async def test_websocket_and_module_names_exist() -> None:
     protocol = WebSocketsSansIOProtocol(_config(), ServerState(), {}, _loop=asyncio.get_running_loop())
     assert not [name for name in uvicorn_surface.WEBSOCKET_READ if not hasattr(protocol, name)]
     assert hasattr(protocol.conn, "send_response")
+    assert hasattr(protocol.conn, "extensions")
 
 
 def test_flow_control_methods_exist() -> None:

@@ -19,7 +19,7 @@ from app.ops.access_log import AccessLog, LineWriter, LogSink
 from app.ops.cors import Cors
 from app.ops.echo_log import EchoLog
 from app.ops.metrics import Metrics
-from app.ops.observe import ObserveMiddleware
+from app.ops.observe import ObserveMiddleware, WebSocketLogFilter
 from app.ops.service import service_routes
 from app.settings import Settings, SettingsError, unknown_variables
 
@@ -29,6 +29,9 @@ def create_app(settings: Settings | None = None, *, log_sink: LogSink | None = N
     an invalid ``ECHO_*`` variable), ``log_sink`` (each log line) to stdout."""
     settings = Settings.from_environ() if settings is None else settings
     sink = LineWriter() if log_sink is None else log_sink
+    server_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(each, WebSocketLogFilter) for each in server_log.filters):
+        server_log.addFilter(WebSocketLogFilter())  # the access log writes the WebSocket sessions
     metrics = Metrics() if settings.metrics else None
     echo_log = EchoLog(settings.log_redact, sink) if settings.log_echo else None
     # One budget for request content held in memory: HTTP bodies and WebSocket messages (inflated) alike.

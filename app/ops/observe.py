@@ -72,6 +72,9 @@ class ObserveMiddleware:
         self.warned_without_protocol = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and self.access_log is not None:
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -144,18 +147,64 @@ class ObserveMiddleware:
                     request_bytes = wire.content_bytes
                 self._record(scope, status, request_bytes, response_bytes, started, request_id)
 
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket session, logged as one access-log line when it ends: its handshake (``GET``, ``101`` when
+        accepted, else the refusal's status), the message bytes each way and how long it lasted."""
+        started = time.perf_counter()
+        request_id = self.request_ids.pick(scan_head(scope["headers"]).request_id)
+        status = 0
+        received_bytes = sent_bytes = 0
+
+        async def observed_receive() -> Message:
+            nonlocal received_bytes
+            message = await receive()
+            received_bytes += _message_bytes(message)
+            return message
+
+        def observed_send(message: Message) -> Awaitable[None]:
+            nonlocal status, sent_bytes
+            kind = message["type"]
+            if kind == "websocket.accept":
+                status = 101
+            elif kind == "websocket.close" and not status:
+                status = 403  # closed before accepting: the server refuses the handshake
+            elif kind == "websocket.http.response.start":
+                status = message["status"]
+            else:
+                sent_bytes += _message_bytes(message)
+            return send(message)
+
+        try:
+            await self.app(scope, observed_receive, observed_send)
+        finally:
+            if not scope["path"].startswith(self.own_prefix):
+                duration_s = time.perf_counter() - started
+                self._log_line(scope, "GET", status, received_bytes, sent_bytes, duration_s, request_id)
+
     def _record(
         self, scope: Scope, status: int, request_bytes: int, response_bytes: int, started: float, request_id: bytes
     ) -> None:
         duration_s = time.perf_counter() - started
         if self.metrics is not None:
             self.metrics.observe_request(scope["method"], status, request_bytes, response_bytes, duration_s)
+        self._log_line(scope, scope["method"], status, request_bytes, response_bytes, duration_s, request_id)
+
+    def _log_line(
+        self,
+        scope: Scope,
+        method: str,
+        status: int,
+        request_bytes: int,
+        response_bytes: int,
+        duration_s: float,
+        request_id: bytes,
+    ) -> None:
         if self.access_log is not None:
             query_string: bytes = scope.get("query_string", b"")
             raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
             self.access_log.write(
                 client=scope.get("client"),
-                method=scope["method"],
+                method=method,
                 target=raw_path + b"?" + query_string if query_string else raw_path,
                 status=status,
                 request_bytes=request_bytes,
@@ -163,6 +212,21 @@ class ObserveMiddleware:
                 duration_ms=duration_s * 1000,
                 request_id=request_id.decode("ascii"),
             )
+
+
+def _message_bytes(message: Message) -> int:
+    """Content bytes of a WebSocket message (text counted as UTF-8), or of a refusal's body."""
+    text = message.get("text")
+    if text is not None:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(message.get("bytes") or message.get("body") or b"")
+
+
+class WebSocketLogFilter(logging.Filter):
+    """Drops uvicorn's own ``"WebSocket /path" [accepted]`` lines: the access log has one line per session."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket %s"'))
 
 
 async def send_shutdown_refusal(send: Send, fields: list[tuple[bytes, bytes]]) -> int:

@@ -118,3 +118,17 @@ async def test_connection_closes_after_a_refused_handshake(server: RunningServer
         writer.close()
     assert received.startswith(b"HTTP/1.1 400 ")
     assert b"unsupported request body" in received
+
+
+async def test_a_session_gets_one_access_log_line_and_no_line_of_uvicorns(server_pool: ServerPool) -> None:
+    running = server_pool.get((), {"ASGI_ECHO_TEST_ISOLATION": "websocket-access-log"})
+    start = len(running.log)
+    async with connect(f"ws://127.0.0.1:{running.port}/logged/session?x=1") as ws:
+        await ws.send("héllo")  # 6 bytes as UTF-8
+        assert await ws.recv() == "héllo"
+    await asyncio.sleep(0.3)  # the server logs the session once it ends
+    lines = running.log[start:]
+    session = [line for line in lines if '"GET /logged/session?x=1"' in line]
+    assert len(session) == 1
+    assert ' "GET /logged/session?x=1" 101 6 6 ' in session[0]
+    assert not [line for line in lines if '"WebSocket /logged' in line]

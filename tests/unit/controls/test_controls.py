@@ -372,3 +372,9 @@ async def test_stream_mode_in_process(client: httpx.AsyncClient) -> None:
     assert response.headers["content-type"] == "image/png"
     head = await client.head("/?echo_mode=stream")
     assert head.content == b""
+
+
+async def test_stream_mode_sends_the_header_fields_it_reports_as_applied(client: httpx.AsyncClient) -> None:
+    response = await client.post("/?echo_mode=stream&echo_header=X-A:%201&echo_header=X-B:%202", content=b"abc")
+    assert response.headers["x-echo-applied"] == "header=X-A,X-B; mode=stream"
+    assert (response.headers.get("x-a"), response.headers.get("x-b"), response.content) == ("1", "2", b"abc")

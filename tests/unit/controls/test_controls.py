@@ -378,3 +378,21 @@ async def test_stream_mode_sends_the_header_fields_it_reports_as_applied(client:
     response = await client.post("/?echo_mode=stream&echo_header=X-A:%201&echo_header=X-B:%202", content=b"abc")
     assert response.headers["x-echo-applied"] == "header=X-A,X-B; mode=stream"
     assert (response.headers.get("x-a"), response.headers.get("x-b"), response.content) == ("1", "2", b"abc")
+
+
+async def test_a_lookalike_query_applies_nothing_and_says_nothing(client: httpx.AsyncClient) -> None:
+    response = await client.get("/?x=echo")
+    assert (response.status_code, "x-echo-applied" in response.headers) == (200, False)
+
+
+async def test_sequences_are_kept_per_key_through_the_app(client: httpx.AsyncClient) -> None:
+    served = [
+        (await client.get(f"/?echo_status=503,200&echo_sequence={key}")).status_code for key in ("a", "b", "a", "b")
+    ]
+    assert served == [503, 503, 200, 200]
+
+
+async def test_the_active_content_setting_reaches_the_controls(make_client: ClientFactory) -> None:
+    client = make_client(Settings(allow_active_content=True))
+    response = await client.get("/?echo_body=%3Cb%3E&echo_content_type=text/html")
+    assert (response.status_code, response.headers["content-type"], response.text) == (200, "text/html", "<b>")

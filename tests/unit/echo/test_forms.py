@@ -243,3 +243,11 @@ def test_a_part_without_disposition_or_with_invalid_utf8_is_kept() -> None:
 )
 def test_malformed_multipart_reasons_are_whole(params: dict[str, str], content: bytes, reason: str) -> None:
     assert parse_form("multipart/form-data", params, content) == (None, reason)
+
+
+def test_a_filename_in_invalid_utf8_is_kept_with_replacement_characters() -> None:
+    disposition = b'Content-Disposition: form-data; name="f"; filename="a\xff.bin"\r\n\r\n'
+    form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, multipart(disposition + b"x"))
+    assert error is None
+    assert form is not None
+    assert form["files"][0]["filename"] == "a\ufffd.bin"

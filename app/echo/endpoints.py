@@ -206,7 +206,7 @@ class EchoEndpoint:
             declared_length=head.content_length,
             max_stream_bytes=self.settings.max_stream_bytes,
             head_only=head_only,
-            fields=fields,
+            fields=[*fields, *((name.encode("latin-1"), value.encode("latin-1")) for name, value in controls.headers)],
         )
 
     def _content(

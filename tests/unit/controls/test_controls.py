@@ -169,6 +169,114 @@ def test_sequences_cycle_per_key_and_drop_the_least_recently_used() -> None:
     assert sequences.next_status("a", (201, 202)) == 201  # a new list restarts a known key
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param("echo_body=", Controls(body=b""), id="empty-body-is-a-body"),
+        pytest.param("echo_status=599", Controls(statuses=(599,)), id="status-599-inclusive"),
+        pytest.param(
+            "echo_sequence=k&echo_status=" + ",".join(["200"] * 100),
+            Controls(statuses=(200,) * 100, sequence="k"),
+            id="100-statuses-inclusive",
+        ),
+        pytest.param("echo_header=X-A:%20Xenon%20X", Controls(headers=(("X-A", "Xenon X"),)), id="only-blanks-trimmed"),
+        pytest.param("echo_header=X-A:%20%C3%BF", Controls(headers=(("X-A", "\u00ff"),)), id="header-u00ff-inclusive"),
+        pytest.param("echo_body=" + "a" * 65536, Controls(body=b"a" * 65536), id="body-65536-inclusive"),
+    ],
+)
+def test_controls_at_their_limits_are_accepted(query: str, expected: Controls) -> None:
+    assert parse(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "message"),
+    [
+        pytest.param(
+            "echo_bogus=1",
+            [],
+            "unknown control 'echo_bogus': accepted controls are status, sequence, delay, header, body, content_type, "
+            "mode, format",
+            id="unknown",
+        ),
+        pytest.param("echo_body=1&echo_body=2", [], "echo_body is given 2 times: give it once", id="repeated"),
+        pytest.param("echo_body=%FF", [], "echo_body: the value is not valid UTF-8", id="query-not-utf8"),
+        pytest.param("", [("X-Echo-Body", "\xff")], "x-echo-body: the value is not valid UTF-8", id="field-not-utf8"),
+        pytest.param(
+            "echo_status=503,200",
+            [],
+            "echo_status with several statuses needs echo_sequence=<key> (1-128 of A-Za-z0-9._-)",
+            id="list-without-key",
+        ),
+        pytest.param(
+            "echo_sequence=k",
+            [],
+            "echo_sequence needs echo_status (for example echo_status=503,503,200)",
+            id="key-without-status",
+        ),
+        pytest.param(
+            "echo_body=x&echo_content_type=nonsense",
+            [],
+            "echo_content_type='nonsense' is invalid: accepted is a media type with optional parameters, "
+            "such as text/plain; charset=utf-8",
+            id="type-shape",
+        ),
+        pytest.param(
+            "echo_body=x&echo_content_type=text/plain;x=%22a,b%22",
+            [],
+            "echo_content_type='text/plain;x=\"a,b\"' is refused: a comma (browsers read it as a second media type); "
+            "set ECHO_ALLOW_ACTIVE_CONTENT=true to allow it",
+            id="comma-quoted",
+        ),
+        pytest.param(
+            "echo_content_type=text/csv",
+            [],
+            "echo_content_type needs echo_body (it sets the type of that body)",
+            id="type-without-body",
+        ),
+        pytest.param(
+            "echo_format=raw&echo_body=x",
+            [],
+            "echo_format=raw sends the request back as received: it cannot be combined with body",
+            id="raw-with-body",
+        ),
+        pytest.param(
+            "echo_mode=stream&echo_format=json",
+            [],
+            "echo_mode=stream sends the request content back: it cannot be combined with body or format",
+            id="stream-with-format",
+        ),
+        pytest.param(
+            "echo_header=X-A:%20v%0B",
+            [],
+            "echo_header='X-A: v\\x0b': the value may not hold CR, LF, NUL or other control characters",
+            id="header-trailing-control-not-trimmed",
+        ),
+        pytest.param(
+            "echo_header=X-Echo-Other:%201",
+            [],
+            "echo_header='X-Echo-Other: 1': the field X-Echo-Other cannot be set (it changes framing or safety)",
+            id="header-x-echo-prefix",
+        ),
+        pytest.param(
+            "echo_header=X-A:%20%C4%80",
+            [],
+            "echo_header='X-A: \u0100': the value may hold only characters up to U+00FF (Latin-1)",
+            id="header-u0100",
+        ),
+    ],
+)
+def test_refusals_are_whole_sentences(query: str, headers: list[tuple[str, str]], message: str) -> None:
+    # The 400 answer is this message: a client reads it to learn what to change.
+    with pytest.raises(InvalidControl) as refused:
+        parse(query, headers)
+    assert refused.value.message == message
+
+
+def test_applied_names_the_sequence_and_the_stream_mode() -> None:
+    assert applied_field(Controls(statuses=(503, 200), sequence="k1").applied(503)) == "status=503; sequence=k1"
+    assert applied_field(Controls(stream=True).applied(None)) == "mode=stream"
+
+
 # Through the app ------------------------------------------------------------------------------
 
 
@@ -278,3 +386,27 @@ async def test_stream_mode_in_process(client: httpx.AsyncClient) -> None:
     assert response.headers["content-type"] == "image/png"
     head = await client.head("/?echo_mode=stream")
     assert head.content == b""
+
+
+async def test_stream_mode_sends_the_header_fields_it_reports_as_applied(client: httpx.AsyncClient) -> None:
+    response = await client.post("/?echo_mode=stream&echo_header=X-A:%201&echo_header=X-B:%202", content=b"abc")
+    assert response.headers["x-echo-applied"] == "header=X-A,X-B; mode=stream"
+    assert (response.headers.get("x-a"), response.headers.get("x-b"), response.content) == ("1", "2", b"abc")
+
+
+async def test_a_lookalike_query_applies_nothing_and_says_nothing(client: httpx.AsyncClient) -> None:
+    response = await client.get("/?x=echo")
+    assert (response.status_code, "x-echo-applied" in response.headers) == (200, False)
+
+
+async def test_sequences_are_kept_per_key_through_the_app(client: httpx.AsyncClient) -> None:
+    served = [
+        (await client.get(f"/?echo_status=503,200&echo_sequence={key}")).status_code for key in ("a", "b", "a", "b")
+    ]
+    assert served == [503, 503, 200, 200]
+
+
+async def test_the_active_content_setting_reaches_the_controls(make_client: ClientFactory) -> None:
+    client = make_client(Settings(allow_active_content=True))
+    response = await client.get("/?echo_body=%3Cb%3E&echo_content_type=text/html")
+    assert (response.status_code, response.headers["content-type"], response.text) == (200, "text/html", "<b>")

@@ -11,7 +11,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from app.main import create_app
-from app.settings import Settings
+from app.settings import Instance, Settings
 from tests.cases import DEFAULT_METHODS, OTHER_METHODS
 from tests.conftest import BASE_URL, ClientFactory
 
@@ -405,3 +405,9 @@ async def test_the_echo_log_does_not_change_the_answer(accept: str, method: str,
     else:
         assert plain.content == shaped.content
         assert len(plain.content) == (0 if method == "HEAD" else int(plain.headers["content-length"]))
+
+
+async def test_the_json_echo_names_the_replica_from_the_settings(make_client: ClientFactory) -> None:
+    client = make_client(Settings(instance=Instance(pod_name="echo-0", node_name="n1")))
+    document = (await client.get("/", headers={"accept": "application/json"})).json()
+    assert document["instance"] == {"pod_name": "echo-0", "pod_namespace": None, "node_name": "n1", "pod_ip": None}

@@ -208,3 +208,63 @@ def test_malformed_multipart_writes_nothing_to_the_server_log() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.startswith("malformed multipart content: Expected boundary character")
     assert done.stderr == ""
+
+
+def test_multipart_of_exactly_the_part_limit_is_parsed() -> None:
+    from app.echo.forms import MAX_FORM_FIELDS
+
+    content = multipart(*(field_part("f", b"v") for _ in range(MAX_FORM_FIELDS)))
+    form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, content)
+    assert error is None
+    assert form is not None
+    assert len(form["fields"]["f"]) == MAX_FORM_FIELDS
+
+
+def test_a_file_part_with_boundary_lookalikes_is_measured_whole() -> None:
+    content = b"ab\r\n--b0und\r\n\r\ncd\r" * 100  # partial boundaries: data, not the end of the part
+    disposition = b'Content-Disposition: form-data; name="f"; filename="a.bin"\r\n\r\n'
+    form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, multipart(disposition + content))
+    assert error is None
+    assert form is not None
+    assert form["files"] == [
+        {
+            "name": "f",
+            "filename": "a.bin",
+            "content_type": None,
+            "size": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
+    ]
+
+
+def test_a_part_without_disposition_or_with_invalid_utf8_is_kept() -> None:
+    latin1_name = b'Content-Disposition: form-data; name="n\xe9"\r\n\r\nv\xff'
+    content = multipart(b"\r\nno-disposition", latin1_name)
+    form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, content)
+    assert error is None
+    assert form is not None
+    assert form["fields"] == {"": ["no-disposition"], "n\ufffd": ["v\ufffd"]}
+
+
+@pytest.mark.parametrize(
+    ("params", "content", "reason"),
+    [
+        pytest.param({}, b"", "multipart/form-data without a boundary parameter", id="no-boundary"),
+        pytest.param(
+            {"boundary": BOUNDARY},
+            multipart(field_part("a", b"1"), close=False),
+            "malformed multipart content: no closing boundary",
+            id="not-closed",
+        ),
+    ],
+)
+def test_malformed_multipart_reasons_are_whole(params: dict[str, str], content: bytes, reason: str) -> None:
+    assert parse_form("multipart/form-data", params, content) == (None, reason)
+
+
+def test_a_filename_in_invalid_utf8_is_kept_with_replacement_characters() -> None:
+    disposition = b'Content-Disposition: form-data; name="f"; filename="a\xff.bin"\r\n\r\n'
+    form, error = parse_form("multipart/form-data", {"boundary": BOUNDARY}, multipart(disposition + b"x"))
+    assert error is None
+    assert form is not None
+    assert form["files"][0]["filename"] == "a\ufffd.bin"

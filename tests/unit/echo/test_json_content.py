@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.echo.json_content import MAX_JSON_DEPTH, is_json_media_type, parse_json
+from app.echo.json_content import MAX_JSON_DEPTH, is_json_media_type, parse_json, parse_memory_bytes
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,37 @@ def test_refused_json_names_the_reason(content: bytes, reason: str) -> None:
         ("/+json", False),  # neither a type nor a subtype before the suffix
         ("application/+json", False),
         ("/vnd.api+json", False),
+        ("/x/vnd.api+json", False),  # an empty type before the first slash, whatever follows
     ],
 )
 def test_json_media_types(media_type: str, expected: bool) -> None:
     assert is_json_media_type(media_type) is expected
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(b"", "empty content", id="empty"),
+        pytest.param(b"\xff", "invalid UTF-8", id="invalid-utf8"),
+        pytest.param(b"1" * 50 + b"e400", "number out of range: " + "1" * 40, id="out-of-range-quotes-40-characters"),
+    ],
+)
+def test_the_whole_reason_is_given(content: bytes, reason: str) -> None:
+    assert parse_json(content) == (None, reason)
+
+
+@pytest.mark.parametrize(
+    ("chunks", "estimate_bytes"),
+    [
+        pytest.param([], 0, id="nothing"),
+        pytest.param([b"1"], 2, id="text-twice"),
+        pytest.param([b"{}"], 2 * 2 + 232, id="object"),
+        pytest.param([b"[]"], 2 * 2 + 88, id="array"),
+        pytest.param([b"1,2"], 3 * 2 + 72, id="comma"),
+        pytest.param([b'{"a":1}'], 7 * 2 + 232 + 72, id="colon"),
+        pytest.param([b"[{},", b"{}]"], 7 * 2 + 88 + 2 * 232 + 72, id="summed-over-chunks"),
+    ],
+)
+def test_the_parse_estimate_counts_text_and_structure(chunks: list[bytes], estimate_bytes: int) -> None:
+    # The in-flight budget reserves this before parsing: each term guards a shape that grows memory (item 5 of #17).
+    assert parse_memory_bytes(chunks) == estimate_bytes

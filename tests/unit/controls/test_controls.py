@@ -195,7 +195,7 @@ def test_controls_at_their_limits_are_accepted(query: str, expected: Controls) -
             "echo_bogus=1",
             [],
             "unknown control 'echo_bogus': accepted controls are status, sequence, delay, header, body, content_type, "
-            "mode, format",
+            "mode, format, fault, trailer",
             id="unknown",
         ),
         pytest.param("echo_body=1&echo_body=2", [], "echo_body is given 2 times: give it once", id="repeated"),

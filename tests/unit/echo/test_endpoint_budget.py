@@ -7,14 +7,16 @@ import asyncio
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
-from app.echo.body import InflightBudget
+from app.echo.body import Body, InflightBudget
 from app.echo.endpoints import EchoEndpoint
 from app.echo.json_content import parse_memory_bytes
+from app.echo.render import render_bytes
 from app.settings import Settings
 from tests.conftest import BASE_URL, ClientFactory
 
 CONTENT = b"[{},{}]"
 PARSE_BYTES = parse_memory_bytes([CONTENT])  # 638
+RENDER_BYTES = render_bytes(b"application/json", Body((CONTENT,), len(CONTENT)))
 JSON_HEADERS = {"accept": "application/json", "content-type": "application/json"}
 
 
@@ -39,7 +41,7 @@ async def test_json_parsing_is_held_in_the_budget_while_the_echo_is_sent() -> No
     async with client:
         document = (await client.post("/", content=CONTENT, headers=JSON_HEADERS)).json()
     assert (document["json"], document["json_error"]) == ([{}, {}], None)
-    assert held[0] == len(CONTENT) + PARSE_BYTES
+    assert held[0] == len(CONTENT) + RENDER_BYTES + PARSE_BYTES
     assert budget.held_bytes == 0
 
 
@@ -53,7 +55,7 @@ async def test_a_text_echo_or_a_fixed_body_holds_only_the_content() -> None:
 
 
 async def test_json_past_the_free_budget_is_echoed_unparsed_with_the_reason() -> None:
-    client, budget, held = recording(len(CONTENT) + PARSE_BYTES - 1)
+    client, budget, held = recording(len(CONTENT) + RENDER_BYTES + PARSE_BYTES - 1)
     async with client:
         response = await client.post("/?echo_status=201", content=CONTENT, headers=JSON_HEADERS)
     document = response.json()
@@ -64,13 +66,14 @@ async def test_json_past_the_free_budget_is_echoed_unparsed_with_the_reason() ->
         == "not parsed: parsing would hold about 1 MiB, more than ECHO_MAX_INFLIGHT_BYTES has free"
     )
     assert document["applied"] == {"status": 201}
-    assert held[0] == len(CONTENT)
+    assert held[0] == len(CONTENT) + RENDER_BYTES
     assert budget.held_bytes == 0
 
 
 async def test_a_large_json_echo_built_off_the_loop_keeps_the_reason_and_the_controls() -> None:
     content = b"[" + b"1," * 40_000 + b"1]"  # past THREAD_JSON_BYTES (64 KiB)
-    client, budget, _ = recording(len(content) + 1000)
+    rendering = render_bytes(b"application/json", Body((content,), len(content)))
+    client, budget, _ = recording(len(content) + rendering + 1000)
     async with client:
         response = await client.post("/?echo_status=202", content=content, headers=JSON_HEADERS)
     document = response.json()

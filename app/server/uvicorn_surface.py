@@ -57,6 +57,8 @@ WEBSOCKET_READ = (
     "pause_writing",
     "resume_writing",
 )
+#: ``websockets`` ``ServerProtocol`` (uvicorn's ``conn``): ``recv_frame`` wrapped, ``current_size`` reset on a close.
+WEBSOCKETS_CONNECTION_READ = ("recv_frame", "current_size")
 #: Module-level names imported from ``uvicorn.protocols.http.httptools_impl``.
 HTTPTOOLS_MODULE = ("HttpToolsProtocol", "STATUS_LINE")
 #: ``FlowControl`` (``uvicorn.protocols.http.flow_control``), extended by ``BoundedReading``.

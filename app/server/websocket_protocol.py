@@ -1,5 +1,6 @@
 """uvicorn's default WebSocket protocol, every refused handshake answered with the safety fields (uvicorn and
-``websockets`` answer it, not the app, and may quote the request), and invalid UTF-8 in a text message failed fast."""
+``websockets`` answer it, not the app, and may quote the request), invalid UTF-8 in a text message failed fast,
+and a close frame between the fragments of a message answered as a close (RFC 6455 §5.4)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from http import HTTPStatus
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.frames import Frame
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
+from websockets.server import ServerProtocol
 
 from app.server.limits import limits_for
 from app.server.refusal import SAFETY_FIELDS, peer_text
@@ -17,6 +19,20 @@ from app.server.write_stall import WriteStallClock, abandon
 
 SWITCHING_PROTOCOLS = 101
 INVALID_FRAME_PAYLOAD_DATA = 1007  # RFC 6455 §7.4.1: a text message that is not UTF-8
+
+
+def accept_close_between_fragments(conn: ServerProtocol) -> None:
+    """Let ``conn`` answer a close frame that comes between the fragments of a message as any close (RFC 6455 §5.4:
+    control frames may be injected there; Autobahn 7.1.5); ``websockets`` fails it with 1002. The unfinished
+    message is dropped."""
+    receive_frame = conn.recv_frame
+
+    def recv_frame(frame: Frame) -> None:
+        if frame.opcode is Opcode.CLOSE:
+            conn.current_size = None
+        receive_frame(frame)
+
+    conn.recv_frame = recv_frame  # type: ignore[method-assign]
 
 
 def add_safety_fields(response: Response) -> Response:
@@ -39,6 +55,7 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._write_timeout_s = limits_for(self.config.loaded_app).write_timeout_s
         self._stall_clock = WriteStallClock(self.loop, self._write_timeout_s, self._write_stalled)
         self._paused_for_output = False
+        accept_close_between_fragments(self.conn)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

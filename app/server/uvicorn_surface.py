@@ -38,8 +38,12 @@ HTTPTOOLS_READ = (
 )
 #: Attributes of ``RequestResponseCycle`` read or set (``transport`` is replaced by the coalescing writer).
 CYCLE_READ = ("disconnected", "message_event", "more_body", "response_complete", "response_started", "transport")
-#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced.
+#: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced;
+#: ``data_received`` and ``receive`` are extended (frames passed on one message at a time, ``queue`` watched).
 WEBSOCKET_READ = (
+    "data_received",
+    "receive",
+    "queue",
     "conn",
     "config",
     "loop",

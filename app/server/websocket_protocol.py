@@ -1,6 +1,7 @@
 """uvicorn's default WebSocket protocol, every refused handshake answered with the safety fields (uvicorn and
-``websockets`` answer it, not the app, and may quote the request), invalid UTF-8 in a text message failed fast,
-and a close frame between the fragments of a message answered as a close (RFC 6455 §5.4)."""
+``websockets`` answer it, not the app, and may quote the request), one message at a time handed to the app (a bad
+frame after a good message fails the connection once that message is answered), invalid UTF-8 in a text message
+failed fast, and a close frame between the fragments of a message answered as a close (RFC 6455 §5.4)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import codecs
 from http import HTTPStatus
 from typing import Any
 
+from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.server import ServerProtocol
 
+from app.server.frame_cursor import FrameCursor
 from app.server.limits import limits_for
 from app.server.refusal import SAFETY_FIELDS, peer_text
 from app.server.write_stall import WriteStallClock, abandon
@@ -56,9 +59,12 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._stall_clock = WriteStallClock(self.loop, self._write_timeout_s, self._write_stalled)
         self._paused_for_output = False
         accept_close_between_fragments(self.conn)
+        self._cursor = FrameCursor()
+        self._unparsed = bytearray()  # an incomplete frame head, or what came after a message the app still holds
+        self._awaiting_app = False  # a message went to the app: the next frames wait until it asks for more
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        self._receive_frames(data)
         if not self.writable.is_set() and not self.transport.is_closing() and not self._paused_for_output:
             # Output waits for a client that does not read: read no more until it drains, so pongs and
             # echoed messages cannot pile up (at most what one read brought is answered meanwhile).
@@ -85,6 +91,64 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._stall_clock.stop()
         super().connection_lost(exc)
 
+    def _receive_frames(self, data: bytes) -> None:
+        """Hand ``data`` to ``websockets`` frame by frame through the cursor, holding what follows a message until
+        the app asks for the next one. Before the handshake ends (a client waits for its answer before sending
+        frames, RFC 6455 §4.1) and after a close is sent it goes straight on."""
+        if self._unparsed and (self.close_sent or not self._awaiting_app):
+            data = bytes(self._unparsed) + data
+            self._unparsed.clear()
+        if not self.handshake_complete or self.close_sent:
+            super().data_received(data)
+        elif self._awaiting_app:
+            self._unparsed += data
+            self._hold_reading()
+        else:
+            self._pass_frames(data)
+
+    def _pass_frames(self, data: bytes) -> None:
+        """Pass ``data`` on piece by piece (each within one frame); stop after the frame that completes a message,
+        keeping the rest in ``_unparsed``. Invalid UTF-8 fails the connection as soon as a piece shows it."""
+        view = memoryview(data)
+        start = 0
+        while start < len(data) and not self.transport.is_closing():
+            try:
+                size_bytes = self._cursor.piece(view[start:])
+            except UnicodeDecodeError:
+                self._fail_invalid_utf8()
+                return
+            if not size_bytes:
+                break  # a frame head cut short: wait for the rest
+            queued = self.queue.qsize()
+            super().data_received(data[start : start + size_bytes])
+            start += size_bytes
+            if self.queue.qsize() > queued and self._cursor.at_frame_end and not self.close_sent:
+                self._awaiting_app = True
+                break
+        if start < len(data) and not self.transport.is_closing():
+            self._unparsed += view[start:]
+            if self._awaiting_app:
+                self._hold_reading()
+
+    def _hold_reading(self) -> None:
+        # What is held is bounded by one read: read no more until the app takes the message before it.
+        if not self.read_paused and not self.transport.is_closing():
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    async def receive(self) -> ASGIReceiveEvent:
+        """uvicorn's ``receive``; the app asking again means it is done with the last message: frames held after
+        it go on now."""
+        if self._awaiting_app and self.queue.empty():
+            self._awaiting_app = False
+            held = bytes(self._unparsed)
+            self._unparsed.clear()
+            self._pass_frames(held)
+            if self.queue.empty() and self.read_paused and not self.transport.is_closing():
+                self.read_paused = False  # nothing for the app yet: read on, as uvicorn does once its queue is empty
+                self.transport.resume_reading()
+        return await super().receive()
+
     def handle_text(self, event: Frame) -> None:
         self._text.reset()
         if not self._invalid_utf8(event):
@@ -102,13 +166,15 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         try:
             self._text.decode(event.data, final=event.fin)
         except UnicodeDecodeError:
-            self.logger.info(
-                "WebSocket from %s closed with 1007: invalid UTF-8 in a text message", peer_text(self.client)
-            )
-            self.conn.send_close(INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8")
-            self.handle_parser_exception()
+            self._fail_invalid_utf8()
             return True
         return False
+
+    def _fail_invalid_utf8(self) -> None:
+        """Close with 1007 and log one INFO line (uvicorn would log a traceback at ERROR per client)."""
+        self.logger.info("WebSocket from %s closed with 1007: invalid UTF-8 in a text message", peer_text(self.client))
+        self.conn.send_close(INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8")
+        self.handle_parser_exception()
 
     def handle_handshake_exception(self) -> None:
         """Answer a head ``websockets`` refused before it became a request, and close. Its 414 and 431 are ready;

@@ -9,9 +9,12 @@ frame; this cursor reads only the frame heads, so a head it cannot read is left 
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from websockets.utils import apply_mask
+try:
+    from websockets.speedups import apply_mask
+except ImportError:  # pragma: no cover - websockets built without its C extension
+    from websockets.utils import apply_mask
 
 _CONTINUATION, _TEXT, _BINARY = 0x0, 0x1, 0x2
 _FIN, _RSV1, _RSV2_RSV3, _OPCODE = 0x80, 0x40, 0x30, 0x0F
@@ -19,8 +22,7 @@ _MASKED, _LENGTH = 0x80, 0x7F
 _LENGTH_16, _LENGTH_64 = 126, 127
 
 
-@dataclass(frozen=True, slots=True)
-class FrameHead:
+class FrameHead(NamedTuple):
     """The fields of a frame head this cursor needs; ``head_bytes`` + ``payload_bytes`` is the frame's length."""
 
     fin: bool

@@ -39,7 +39,8 @@ HTTPTOOLS_READ = (
 #: Attributes of ``RequestResponseCycle`` read or set (``transport`` is replaced by the coalescing writer).
 CYCLE_READ = ("disconnected", "message_event", "more_body", "response_complete", "response_started", "transport")
 #: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced;
-#: ``data_received`` and ``receive`` are extended (frames passed on one message at a time, ``queue`` watched).
+#: ``data_received`` is extended and ``receive`` replaced (frames passed on one message at a time; ``queue`` and
+#: ``read_paused`` as uvicorn's ``receive`` uses them).
 WEBSOCKET_READ = (
     "data_received",
     "receive",

@@ -60,7 +60,9 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._paused_for_output = False
         accept_close_between_fragments(self.conn)
         self._cursor = FrameCursor()
-        self._unparsed = bytearray()  # an incomplete frame head, or what came after a message the app still holds
+        # Bytes not yet passed on (from _unparsed_start): an incomplete frame head, or what came after a message.
+        self._unparsed = b""
+        self._unparsed_start = 0
         self._awaiting_app = False  # a message went to the app: the next frames wait until it asks for more
 
     def data_received(self, data: bytes) -> None:
@@ -95,22 +97,21 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         """Hand ``data`` to ``websockets`` frame by frame through the cursor, holding what follows a message until
         the app asks for the next one. Before the handshake ends (a client waits for its answer before sending
         frames, RFC 6455 §4.1) and after a close is sent it goes straight on."""
-        if self._unparsed and (self.close_sent or not self._awaiting_app):
-            data = bytes(self._unparsed) + data
-            self._unparsed.clear()
+        if self._unparsed:
+            data = self._unparsed[self._unparsed_start :] + data
+            self._unparsed, self._unparsed_start = b"", 0
         if not self.handshake_complete or self.close_sent:
             super().data_received(data)
         elif self._awaiting_app:
-            self._unparsed += data
+            self._unparsed = data
             self._hold_reading()
         else:
-            self._pass_frames(data)
+            self._pass_frames(data, 0)
 
-    def _pass_frames(self, data: bytes) -> None:
-        """Pass ``data`` on piece by piece (each within one frame); stop after the frame that completes a message,
-        keeping the rest in ``_unparsed``. Invalid UTF-8 fails the connection as soon as a piece shows it."""
+    def _pass_frames(self, data: bytes, start: int) -> None:
+        """Pass ``data[start:]`` on piece by piece (each within one frame); stop after the frame that completes a
+        message and keep the rest. Invalid UTF-8 fails the connection as soon as a piece shows it."""
         view = memoryview(data)
-        start = 0
         while start < len(data) and not self.transport.is_closing():
             try:
                 size_bytes = self._cursor.piece(view[start:])
@@ -126,28 +127,35 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
                 self._awaiting_app = True
                 break
         if start < len(data) and not self.transport.is_closing():
-            self._unparsed += view[start:]
+            self._unparsed, self._unparsed_start = data, start  # kept as it is: no copy per message
             if self._awaiting_app:
                 self._hold_reading()
 
+    def _holding(self) -> bool:
+        return self._awaiting_app and self._unparsed_start < len(self._unparsed)
+
     def _hold_reading(self) -> None:
-        # What is held is bounded by one read: read no more until the app takes the message before it.
+        # Held bytes are at most one read: read no more until the app has taken the messages in them.
         if not self.read_paused and not self.transport.is_closing():
             self.read_paused = True
             self.transport.pause_reading()
 
     async def receive(self) -> ASGIReceiveEvent:
-        """uvicorn's ``receive``; the app asking again means it is done with the last message: frames held after
-        it go on now."""
+        """uvicorn's ``receive``, replaced: the app asking again means it is done with the last message, so the
+        frames held after it go on; reading resumes once the queue is empty and nothing is held."""
         if self._awaiting_app and self.queue.empty():
             self._awaiting_app = False
-            held = bytes(self._unparsed)
-            self._unparsed.clear()
-            self._pass_frames(held)
-            if self.queue.empty() and self.read_paused and not self.transport.is_closing():
-                self.read_paused = False  # nothing for the app yet: read on, as uvicorn does once its queue is empty
-                self.transport.resume_reading()
-        return await super().receive()
+            held, start = self._unparsed, self._unparsed_start
+            self._unparsed, self._unparsed_start = b"", 0
+            self._pass_frames(held, start)
+        if self.queue.empty() and self.read_paused and not self._holding() and not self.transport.is_closing():
+            self.read_paused = False  # nothing for the app yet: read on
+            self.transport.resume_reading()
+        message = await self.queue.get()
+        if self.read_paused and self.queue.empty() and not self._holding() and not self.transport.is_closing():
+            self.read_paused = False
+            self.transport.resume_reading()
+        return message
 
     def handle_text(self, event: Frame) -> None:
         self._text.reset()

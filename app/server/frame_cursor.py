@@ -1,9 +1,10 @@
 """Client WebSocket bytes cut at frame ends (RFC 6455 §5.2) before ``websockets`` parses them, and the payload of
 uncompressed text messages checked as UTF-8 while it arrives (§8.1: fail fast, even inside one frame).
 
-Cutting at frame ends lets the protocol hand one message at a time to the app: a bad frame right after a good
-message fails the connection only once that message is answered. ``websockets`` still parses and judges every
-frame; this cursor reads only the frame heads, so a head it cannot read is left to ``websockets`` to fail.
+Cutting at frame ends lets the protocol hold a frame that answers or fails (a close, a ping, a frame
+``websockets`` refuses) until the app has answered the messages before it: a bad frame right after a good message
+fails the connection only once that message is echoed. ``websockets`` still parses and judges every frame; this
+cursor reads only the frame heads.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ try:
 except ImportError:  # pragma: no cover - websockets built without its C extension
     from websockets.utils import apply_mask
 
-_CONTINUATION, _TEXT, _BINARY = 0x0, 0x1, 0x2
+_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+_MAX_CONTROL_PAYLOAD_BYTES = 125  # RFC 6455 §5.5
 _FIN, _RSV1, _RSV2_RSV3, _OPCODE = 0x80, 0x40, 0x30, 0x0F
 _MASKED, _LENGTH = 0x80, 0x7F
 _LENGTH_16, _LENGTH_64 = 126, 127
@@ -75,6 +77,7 @@ class FrameCursor:
         self._in_message = False  # a data frame without FIN came, its continuation is awaited
         self._text_message = False  # the message in progress is uncompressed text
         self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._next_head: FrameHead | None = None  # read by ``peek``, not yet begun
 
     @property
     def at_frame_end(self) -> bool:
@@ -89,7 +92,8 @@ class FrameCursor:
         if not data:
             return 0
         if self._head is None:
-            head = parse_head(data)
+            head = self._next_head or parse_head(data)
+            self._next_head = None
             if head is None:
                 return 0
             self._begin(head)
@@ -107,6 +111,28 @@ class FrameCursor:
         if self._left_bytes == 0:
             self._head = None
         return size_bytes
+
+    def peek(self, data: bytes | memoryview) -> FrameHead | None:
+        """At a frame end: the head of the frame ``data`` starts (None while incomplete), read once for ``piece``."""
+        assert self._head is None
+        self._next_head = parse_head(data)
+        return self._next_head
+
+    def answers_or_fails(self, head: FrameHead, compression: bool) -> bool:
+        """Whether the frame ``head`` starts (the next one) makes the server write or fail the connection: a close or
+        a ping (answered at once), or a frame ``websockets`` refuses (RFC 6455 §5.2-§5.5, RFC 7692 §6: reserved
+        bits or opcodes, no mask, fragments out of order, a control frame fragmented or over 125 bytes).
+        ``compression``: permessage-deflate was negotiated."""
+        opcode = head.opcode
+        if opcode in (_CLOSE, _PING) or opcode not in (_CONTINUATION, _TEXT, _BINARY, _PONG):
+            return True
+        if head.reserved or head.mask is None:
+            return True
+        if opcode == _PONG:
+            return not head.fin or head.payload_bytes > _MAX_CONTROL_PAYLOAD_BYTES or head.compressed
+        if opcode == _CONTINUATION:
+            return not self._in_message or head.compressed
+        return self._in_message or (head.compressed and not compression)
 
     def _begin(self, head: FrameHead) -> None:
         self._head = head

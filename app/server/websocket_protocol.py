@@ -1,7 +1,7 @@
 """uvicorn's default WebSocket protocol, every refused handshake answered with the safety fields (uvicorn and
-``websockets`` answer it, not the app, and may quote the request), one message at a time handed to the app (a bad
-frame after a good message fails the connection once that message is answered), invalid UTF-8 in a text message
-failed fast, and a close frame between the fragments of a message answered as a close (RFC 6455 §5.4)."""
+``websockets`` answer it, not the app, and may quote the request), a close, a ping or a bad frame right after a
+message handled only once the app has answered that message, invalid UTF-8 in a text message failed fast, and a
+close frame between the fragments of a message answered as a close (RFC 6455 §5.4)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         # Bytes not yet passed on (from _unparsed_start): an incomplete frame head, or what came after a message.
         self._unparsed = b""
         self._unparsed_start = 0
-        self._awaiting_app = False  # a message went to the app: the next frames wait until it asks for more
+        self._unanswered = False  # a message went to the app, which has not asked for the next one since
+        self._held_for_app = False  # _unparsed starts with a frame that waits until the app has answered
 
     def data_received(self, data: bytes) -> None:
         self._receive_frames(data)
@@ -94,68 +95,80 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         super().connection_lost(exc)
 
     def _receive_frames(self, data: bytes) -> None:
-        """Hand ``data`` to ``websockets`` frame by frame through the cursor, holding what follows a message until
-        the app asks for the next one. Before the handshake ends (a client waits for its answer before sending
+        """Hand ``data`` to ``websockets`` through the cursor; a frame that would answer or fail waits until the app
+        has answered the messages before it. Before the handshake ends (a client waits for its answer before sending
         frames, RFC 6455 §4.1) and after a close is sent it goes straight on."""
         if self._unparsed:
             data = self._unparsed[self._unparsed_start :] + data
             self._unparsed, self._unparsed_start = b"", 0
         if not self.handshake_complete or self.close_sent:
             super().data_received(data)
-        elif self._awaiting_app:
+        elif self._held_for_app:
             self._unparsed = data
             self._hold_reading()
         else:
             self._pass_frames(data, 0)
 
     def _pass_frames(self, data: bytes, start: int) -> None:
-        """Pass ``data[start:]`` on piece by piece (each within one frame); stop after the frame that completes a
-        message and keep the rest. Invalid UTF-8 fails the connection as soon as a piece shows it."""
+        """Pass ``data[start:]`` on in runs of whole frames, as uvicorn would; stop before a close, a ping or a
+        frame ``websockets`` would fail while the app has a message to answer, and keep the rest. Invalid UTF-8
+        fails the connection as soon as a piece shows it."""
         view = memoryview(data)
+        run_start = start
         while start < len(data) and not self.transport.is_closing():
+            if self._cursor.at_frame_end:
+                head = self._cursor.peek(view[start:])
+                if head is None:
+                    break  # a frame head cut short: wait for the rest
+                if self._cursor.answers_or_fails(head, bool(self.conn.extensions)):
+                    self._pass_run(data, run_start, start)
+                    run_start = start
+                    if self._unanswered and not self.close_sent:
+                        self._held_for_app = True
+                        break
             try:
-                size_bytes = self._cursor.piece(view[start:])
+                start += self._cursor.piece(view[start:])
             except UnicodeDecodeError:
                 self._fail_invalid_utf8()
                 return
-            if not size_bytes:
-                break  # a frame head cut short: wait for the rest
-            queued = self.queue.qsize()
-            super().data_received(data[start : start + size_bytes])
-            start += size_bytes
-            if self.queue.qsize() > queued and self._cursor.at_frame_end and not self.close_sent:
-                self._awaiting_app = True
-                break
+        self._pass_run(data, run_start, start)
         if start < len(data) and not self.transport.is_closing():
             self._unparsed, self._unparsed_start = data, start  # kept as it is: no copy per message
-            if self._awaiting_app:
+            if self._held_for_app:
                 self._hold_reading()
 
-    def _holding(self) -> bool:
-        return self._awaiting_app and self._unparsed_start < len(self._unparsed)
+    def _pass_run(self, data: bytes, start: int, end: int) -> None:
+        if end > start and not self.transport.is_closing():
+            queued = self.queue.qsize()
+            super().data_received(data[start:end])
+            if self.queue.qsize() > queued:
+                self._unanswered = True
 
     def _hold_reading(self) -> None:
-        # Held bytes are at most one read: read no more until the app has taken the messages in them.
+        # Held bytes are at most one read: read no more until the app has answered the messages before them.
         if not self.read_paused and not self.transport.is_closing():
             self.read_paused = True
             self.transport.pause_reading()
 
     async def receive(self) -> ASGIReceiveEvent:
-        """uvicorn's ``receive``, replaced: the app asking again means it is done with the last message, so the
-        frames held after it go on; reading resumes once the queue is empty and nothing is held."""
-        if self._awaiting_app and self.queue.empty():
-            self._awaiting_app = False
-            held, start = self._unparsed, self._unparsed_start
-            self._unparsed, self._unparsed_start = b"", 0
-            self._pass_frames(held, start)
-        if self.queue.empty() and self.read_paused and not self._holding() and not self.transport.is_closing():
-            self.read_paused = False  # nothing for the app yet: read on
-            self.transport.resume_reading()
+        """uvicorn's ``receive``, replaced: the app asking with nothing queued means it has answered every message,
+        so a frame held for that goes on; reading resumes once the queue is empty and nothing is held."""
+        if self.queue.empty():
+            self._unanswered = False
+            if self._held_for_app:
+                self._held_for_app = False
+                held, start = self._unparsed, self._unparsed_start
+                self._unparsed, self._unparsed_start = b"", 0
+                self._pass_frames(held, start)
+        self._resume_reading_when_idle()
         message = await self.queue.get()
-        if self.read_paused and self.queue.empty() and not self._holding() and not self.transport.is_closing():
+        self._resume_reading_when_idle()
+        return message
+
+    def _resume_reading_when_idle(self) -> None:
+        if self.read_paused and self.queue.empty() and not self._held_for_app and not self.transport.is_closing():
             self.read_paused = False
             self.transport.resume_reading()
-        return message
 
     def handle_text(self, event: Frame) -> None:
         self._text.reset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.server.frame_cursor import FrameCursor, parse_head
-from tests.rawws import BINARY, CONTINUATION, PING, RSV1, RSV2, TEXT, frame
+from tests.rawws import BINARY, CLOSE, CONTINUATION, PING, PONG, RSV1, RSV2, TEXT, frame
 
 MASK = b"\x01\x02\x03\x04"
 
@@ -100,3 +100,32 @@ def test_what_is_not_checked_or_is_valid_passes(frames: list[bytes]) -> None:
 def test_a_message_ending_inside_a_sequence_is_invalid() -> None:
     with pytest.raises(UnicodeDecodeError):
         cut(FrameCursor(), frame(TEXT, b"ok", fin=False) + frame(CONTINUATION, b"\xc3"), 100)
+
+
+@pytest.mark.parametrize(
+    ("before", "next_frame", "compression", "expected"),
+    [
+        pytest.param(b"", frame(TEXT, b"hi"), False, False, id="a-message"),
+        pytest.param(b"", frame(TEXT, b"hi", rsv=RSV1), True, False, id="a-compressed-message"),
+        pytest.param(frame(TEXT, b"a", fin=False), frame(CONTINUATION, b"b"), False, False, id="its-continuation"),
+        pytest.param(b"", frame(PONG, b"p"), False, False, id="a-pong"),
+        pytest.param(b"", frame(PING, b"p"), False, True, id="a-ping-is-answered"),
+        pytest.param(b"", frame(CLOSE, b"\x03\xe8"), False, True, id="a-close-is-answered"),
+        pytest.param(b"", frame(TEXT, b"hi", rsv=RSV1), False, True, id="rsv1-without-compression"),
+        pytest.param(b"", frame(TEXT, b"hi", rsv=RSV2), True, True, id="rsv2"),
+        pytest.param(b"", frame(0x3, b""), False, True, id="reserved-data-opcode"),
+        pytest.param(b"", frame(0xB, b""), False, True, id="reserved-control-opcode"),
+        pytest.param(b"", frame(CONTINUATION, b"x"), False, True, id="continuation-of-nothing"),
+        pytest.param(frame(TEXT, b"a", fin=False), frame(TEXT, b"b"), False, True, id="new-message-mid-message"),
+        pytest.param(b"", frame(PONG, b"p", fin=False), False, True, id="fragmented-control-frame"),
+        pytest.param(b"", frame(PONG, b"p" * 126), False, True, id="control-frame-over-125-bytes"),
+    ],
+)
+def test_frames_that_answer_or_fail_are_told_apart(
+    before: bytes, next_frame: bytes, compression: bool, expected: bool
+) -> None:
+    cursor = FrameCursor()
+    cut(cursor, before, 1_000)
+    head = cursor.peek(next_frame)
+    assert head is not None
+    assert cursor.answers_or_fails(head, compression) is expected

@@ -5,8 +5,8 @@ interpreter (``--python2``; default: pyenv's newest 2.7) by ``virtualenv`` 20.21
 environments), both installed from the pins in ``bench/autobahn-constraints.txt``. The server is started as the
 README says (``python -m app``) on a free loopback port; every case runs (compression included, ``--cases`` picks
 some, e.g. ``7.1.5,6.4.*``). Prints the count per outcome, every case not OK and the server's ERROR or traceback
-lines; exits 0 when no case failed, 1 when one did, 2 when the run itself could not be made. A full run took 25
-minutes on two cores shared with other jobs. Figures go to docs/websocket-conformance.md by hand.
+lines; exits 0 when no case failed, 1 when one did, 2 when the run itself could not be made. A full run took 11
+to 25 minutes on two cores shared with other jobs. Figures go to docs/websocket-conformance.md by hand.
 """
 
 from __future__ import annotations

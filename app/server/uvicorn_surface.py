@@ -48,14 +48,14 @@ CYCLE_READ = (
     "transport",
 )
 #: ``WebSocketsSansIOProtocol``: ``conn.send_response`` is wrapped, ``handle_handshake_exception`` replaced,
-#: ``shutdown`` extended (it must close the transport for a TLS close to be cut); ``data_received`` feeds uvicorn's a
-#: slice at a time, ``receive`` relies on it resuming reading once ``queue`` (the messages the app has not taken) is
-#: empty, and on ``conn.extensions`` (the negotiated deflate).
+#: ``shutdown`` extended (it must close the transport for a TLS close to be cut); ``data_received`` is extended and
+#: ``receive`` replaced (frames passed on in runs, held for the app; ``queue`` and ``read_paused`` as uvicorn's
+#: ``receive`` uses them; ``conn.extensions``: the negotiated deflate).
 WEBSOCKET_READ = (
-    "conn",
-    "queue",
-    "receive",
     "data_received",
+    "receive",
+    "queue",
+    "conn",
     "config",
     "shutdown",
     "loop",
@@ -77,6 +77,8 @@ WEBSOCKET_READ = (
 #: which ``get_loop_factory`` imports and calls for the loop (``UVICORN_LOOP`` names ``TlsBoundedLoop``).
 #: ``Server.shutdown`` calls ``shutdown()`` on every protocol in ``ServerState.connections``, connected or not.
 CONFIG_READ = ("is_ssl", "loop", "get_loop_factory")
+#: ``websockets`` ``ServerProtocol`` (uvicorn's ``conn``): ``recv_frame`` wrapped, ``current_size`` reset on a close.
+WEBSOCKETS_CONNECTION_READ = ("recv_frame", "current_size")
 #: Module-level names imported from ``uvicorn.protocols.http.httptools_impl``.
 HTTPTOOLS_MODULE = ("HttpToolsProtocol", "RequestResponseCycle", "STATUS_LINE")
 #: ``FlowControl`` (``uvicorn.protocols.http.flow_control``), extended by ``BoundedReading``.

@@ -1,6 +1,9 @@
 """uvicorn's default WebSocket protocol, every refused handshake answered with the safety fields (uvicorn and
-``websockets`` answer it, not the app, and may quote the request), invalid UTF-8 in a text message failed fast, and
-a TLS close at shutdown cut when the client does not answer it."""
+``websockets`` answer it, not the app, and may quote the request), a close, a ping or a bad frame right after a
+message handled only once the app has answered that message, under permessage-deflate each data frame held until
+the app has taken the message before it (a 16 KiB frame may inflate to 16 MiB), invalid UTF-8 in a text message
+failed fast, a close frame between the fragments of a message answered as a close (RFC 6455 §5.4), and a TLS close at
+shutdown cut when the client does not answer it."""
 
 from __future__ import annotations
 
@@ -11,19 +14,32 @@ from typing import Any
 
 from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.frames import Frame
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
+from websockets.server import ServerProtocol
 
 from app.server.event_loop import cut_tls_close_later
+from app.server.frame_cursor import FrameCursor
 from app.server.limits import limits_for
 from app.server.refusal import SAFETY_FIELDS, peer_text
 from app.server.write_stall import WriteStallClock, abandon
 
 SWITCHING_PROTOCOLS = 101
 INVALID_FRAME_PAYLOAD_DATA = 1007  # RFC 6455 §7.4.1: a text message that is not UTF-8
-#: Input is handed to the frame parser this much at a time, so at most one slice's frames are inflated past a
-#: message the app has not taken yet (deflate inflates at most about 1,032 times: ~4 MiB a slice).
-PARSE_SLICE_BYTES = 4096
+
+
+def accept_close_between_fragments(conn: ServerProtocol) -> None:
+    """Let ``conn`` answer a close frame that comes between the fragments of a message as any close (RFC 6455 §5.4:
+    control frames may be injected there; Autobahn 7.1.5); ``websockets`` fails it with 1002. The unfinished
+    message is dropped."""
+    receive_frame = conn.recv_frame
+
+    def recv_frame(frame: Frame) -> None:
+        if frame.opcode is Opcode.CLOSE:
+            conn.current_size = None
+        receive_frame(frame)
+
+    conn.recv_frame = recv_frame  # type: ignore[method-assign]
 
 
 def add_safety_fields(response: Response) -> Response:
@@ -46,9 +62,14 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._write_timeout_s = limits_for(self.config.loaded_app).write_timeout_s
         self._stall_clock = WriteStallClock(self.loop, self._write_timeout_s, self._write_stalled)
         self._paused_for_output = False
+        accept_close_between_fragments(self.conn)
+        self._cursor = FrameCursor()
+        # Bytes not yet passed on (from _unparsed_start): an incomplete frame head, or what came after a message.
+        self._unparsed = b""
+        self._unparsed_start = 0
+        self._unanswered = False  # a message went to the app, which has not asked for the next one since
+        self._held_for_app = False  # _unparsed starts with a frame that waits until the app has answered
         self._tls_cut: TimerHandle | None = None
-        self._unparsed = b""  # compressed input held back until the app asks for a message
-        self._app_waiting = False  # the app is in receive(): a message inflated now is taken at once
 
     def shutdown(self) -> None:
         super().shutdown()  # sends close 1012 (or a 500 before the handshake ends), then closes
@@ -56,54 +77,7 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
             self._tls_cut = cut_tls_close_later(self.loop, self.transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._unparsed:  # reading is paused; a read already under way may still arrive
-            self._unparsed += data
-        else:
-            self._parse(data)
-        self._pause_for_output()
-
-    def _parse(self, data: bytes) -> None:
-        """Parse ``data``; under permessage-deflate a slice at a time, and only while the app waits for a message
-        and none waits for it: the rest is held back and reading stops (uvicorn parses a whole read, so 16 KiB
-        deflated frames became 16 MiB messages each, queued for an app still busy with the last one)."""
-        if self.handshake_complete and not self.conn.extensions:
-            super().data_received(data)  # nothing inflates: what is queued is bounded by the read
-            return
-        for offset in range(0, len(data), PARSE_SLICE_BYTES):
-            if self._hold_back():
-                self._unparsed = data[offset:]
-                if not self.read_paused:
-                    self.read_paused = True  # resumed in receive() once this is parsed
-                    self.transport.pause_reading()
-                return
-            if self.transport.is_closing():
-                return
-            super().data_received(data[offset : offset + PARSE_SLICE_BYTES])
-
-    def _hold_back(self) -> bool:
-        if self.close_sent:
-            return False  # closing: uvicorn discards messages, nothing is queued
-        return not self.queue.empty() or (self.handshake_complete and not self._app_waiting)
-
-    async def receive(self) -> ASGIReceiveEvent:
-        self._app_waiting = True
-        try:
-            if self._unparsed and self.queue.empty():
-                unparsed, self._unparsed = self._unparsed, b""
-                self._parse(unparsed)
-                if self.queue.empty() and not self._unparsed and self.read_paused and not self._paused_for_output:
-                    self.read_paused = False  # all parsed, no message yet: read on, or get() waits forever
-                    self.transport.resume_reading()
-            message = await super().receive()  # resumes reading when the queue is empty
-        finally:
-            self._app_waiting = False
-        if self._paused_for_output and not self.transport.is_closing():
-            self.transport.pause_reading()  # output still waits: uvicorn's resume must not undo that pause
-        else:
-            self._pause_for_output()
-        return message
-
-    def _pause_for_output(self) -> None:
+        self._receive_frames(data)
         if not self.writable.is_set() and not self.transport.is_closing() and not self._paused_for_output:
             # Output waits for a client that does not read: read no more until it drains, so pongs and
             # echoed messages cannot pile up (at most what one read brought is answered meanwhile).
@@ -130,8 +104,88 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         self._stall_clock.stop()
         if self._tls_cut is not None:
             self._tls_cut.cancel()
-        self._unparsed = b""
+        self._unparsed, self._unparsed_start = b"", 0
         super().connection_lost(exc)
+
+    def _receive_frames(self, data: bytes) -> None:
+        """Hand ``data`` to ``websockets`` through the cursor; a frame that would answer or fail waits until the app
+        has answered the messages before it. Before the handshake ends (a client waits for its answer before sending
+        frames, RFC 6455 §4.1) and after a close is sent it goes straight on."""
+        if self._unparsed:
+            data = self._unparsed[self._unparsed_start :] + data
+            self._unparsed, self._unparsed_start = b"", 0
+        if not self.handshake_complete or self.close_sent:
+            super().data_received(data)
+        elif self._held_for_app:
+            self._unparsed = data
+            self._hold_reading()
+        else:
+            self._pass_frames(data, 0)
+
+    def _pass_frames(self, data: bytes, start: int) -> None:
+        """Pass ``data[start:]`` on in runs of whole frames, as uvicorn would; stop before a close, a ping or a
+        frame ``websockets`` would fail while the app has a message to answer, and keep the rest. Under
+        permessage-deflate every frame waits that way: uvicorn would inflate a whole read of 16 KiB frames into
+        16 MiB messages each, queued for an app still busy with the last one. Invalid UTF-8 fails the connection
+        as soon as a piece shows it."""
+        view = memoryview(data)
+        run_start = start
+        deflate = bool(self.conn.extensions)
+        while start < len(data) and not self.transport.is_closing():
+            if self._cursor.at_frame_end:
+                head = self._cursor.peek(view[start:])
+                if head is None:
+                    break  # a frame head cut short: wait for the rest
+                if deflate or self._cursor.answers_or_fails(head, deflate):
+                    self._pass_run(data, run_start, start)
+                    run_start = start
+                    if self._unanswered and not self.close_sent:
+                        self._held_for_app = True
+                        break
+            try:
+                start += self._cursor.piece(view[start:])
+            except UnicodeDecodeError:
+                self._fail_invalid_utf8()
+                return
+        self._pass_run(data, run_start, start)
+        if start < len(data) and not self.transport.is_closing():
+            self._unparsed, self._unparsed_start = data, start  # kept as it is: no copy per message
+            if self._held_for_app:
+                self._hold_reading()
+
+    def _pass_run(self, data: bytes, start: int, end: int) -> None:
+        if end > start and not self.transport.is_closing():
+            queued = self.queue.qsize()
+            super().data_received(data[start:end])
+            if self.queue.qsize() > queued:
+                self._unanswered = True
+
+    def _hold_reading(self) -> None:
+        # Held bytes are at most one read: read no more until the app has answered the messages before them.
+        if not self.read_paused and not self.transport.is_closing():
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    async def receive(self) -> ASGIReceiveEvent:
+        """uvicorn's ``receive``, replaced: the app asking with nothing queued means it has answered every message,
+        so a frame held for that goes on; reading resumes once the queue is empty and nothing is held."""
+        if self.queue.empty():
+            self._unanswered = False
+            if self._held_for_app:
+                self._held_for_app = False
+                held, start = self._unparsed, self._unparsed_start
+                self._unparsed, self._unparsed_start = b"", 0
+                self._pass_frames(held, start)
+        self._resume_reading_when_idle()
+        message = await self.queue.get()
+        self._resume_reading_when_idle()
+        return message
+
+    def _resume_reading_when_idle(self) -> None:
+        idle = self.queue.empty() and not self._held_for_app and not self._paused_for_output
+        if self.read_paused and idle and not self.transport.is_closing():
+            self.read_paused = False
+            self.transport.resume_reading()
 
     def handle_text(self, event: Frame) -> None:
         self._text.reset()
@@ -150,13 +204,15 @@ class SafeRefusalWebSocketProtocol(WebSocketsSansIOProtocol):
         try:
             self._text.decode(event.data, final=event.fin)
         except UnicodeDecodeError:
-            self.logger.info(
-                "WebSocket from %s closed with 1007: invalid UTF-8 in a text message", peer_text(self.client)
-            )
-            self.conn.send_close(INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8")
-            self.handle_parser_exception()
+            self._fail_invalid_utf8()
             return True
         return False
+
+    def _fail_invalid_utf8(self) -> None:
+        """Close with 1007 and log one INFO line (uvicorn would log a traceback at ERROR per client)."""
+        self.logger.info("WebSocket from %s closed with 1007: invalid UTF-8 in a text message", peer_text(self.client))
+        self.conn.send_close(INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8")
+        self.handle_parser_exception()
 
     def handle_handshake_exception(self) -> None:
         """Answer a head ``websockets`` refused before it became a request, and close. Its 414 and 431 are ready;

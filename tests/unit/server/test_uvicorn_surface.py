@@ -61,6 +61,7 @@ async def test_websocket_and_module_names_exist() -> None:
     assert not [name for name in uvicorn_surface.WEBSOCKET_READ if not hasattr(protocol, name)]
     assert hasattr(protocol.conn, "send_response")
     assert hasattr(protocol.conn, "extensions")
+    assert not [name for name in uvicorn_surface.WEBSOCKETS_CONNECTION_READ if not hasattr(protocol.conn, name)]
 
 
 def test_flow_control_methods_exist() -> None:

@@ -1,10 +1,11 @@
 """Hostile-input measurements: ``python bench/hostile.py`` (full, writes bench/HOSTILE.md) or ``--short`` (CI).
 
-Starts the server as the README and the image run it (tests.servers.DOCUMENTED_OPTIONS plus
-``--limit-concurrency 1000``) on loopback, once per check, and measures what issue 6 bounds: a header
+Starts the server as the README and the image run it (tests.servers.DOCUMENTED_OPTIONS, the image's
+``--limit-concurrency 1000`` among them) on loopback, once per check, and measures what issue 6 bounds: a header
 flood, slow clients, many large bodies at once, clients hanging up, load with wrk, a mixed soak, and
-shutdown with requests in flight; and what issue 17 bounds (checks 10-12, bench/hostile_memory.py):
-rendering memory, WebSocket compression bombs and unread pongs, hang-ups in each phase. Prints one table
+shutdown with requests in flight; and what issue 17 bounds: TLS phases (check 8, bench/hostile_tls.py),
+HTTP/2 floods (9, bench/hostile_http2.py), rendering memory, WebSocket compression bombs and unread pongs,
+hang-ups in each phase (10-12, bench/hostile_memory.py). Prints one table
 (check, bound, measured, verdict) and exits 0 when every bound holds, 1 when one is broken, 2 when a check
 itself could not run.
 """
@@ -30,7 +31,7 @@ from bench.hostile_clients import client_behaviour
 from bench.hostile_floods import global_ceilings, header_flood, slow_clients
 from bench.hostile_http2 import http2_floods
 from bench.hostile_memory import phase_hangups, render_memory, websocket_bombs
-from bench.hostile_support import IMAGE_OPTIONS, Row
+from bench.hostile_support import Row
 from bench.hostile_tls import tls_phases
 from bench.hostile_traffic import load, shutdown, soak
 from tests.servers import DOCUMENTED_OPTIONS
@@ -121,7 +122,7 @@ def environment() -> str:
 
 def write_results(rows: list[Row], elapsed_s: float) -> None:
     """bench/HOSTILE.md from a full run: written here only, never edited by hand."""
-    command = " ".join(("uvicorn app.main:app --port <free>", *DOCUMENTED_OPTIONS, *IMAGE_OPTIONS))
+    command = " ".join(("uvicorn app.main:app --port <free>", *DOCUMENTED_OPTIONS))
     broken = sum(not r.ok for r in rows)
     RESULTS.write_text(
         "# Hostile-input measurements\n\n"

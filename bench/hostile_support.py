@@ -14,8 +14,6 @@ from bench.bodies import MIB, rss_bytes
 from tests.rawhttp import RawResponse, read_response
 from tests.servers import FORBIDDEN_LOG_WORDS, RunningServer
 
-#: The image sets UVICORN_LIMIT_CONCURRENCY=1000 (Dockerfile); the documented command adds no limit.
-IMAGE_OPTIONS = ("--limit-concurrency", "1000")
 GET = b"GET /hostile/normal HTTP/1.1\r\nHost: bench\r\n\r\n"
 RST_LINGER = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # SO_LINGER on, 0 s: close() sends RST
 
@@ -36,8 +34,8 @@ class Row:
 
 
 def start_server(env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> RunningServer:
-    """uvicorn with the README's options (tests.servers.DOCUMENTED_OPTIONS) plus the image's concurrency limit."""
-    return RunningServer((*IMAGE_OPTIONS, *extra), env)
+    """``python -m app`` as the README runs it (its options hold the image's concurrency limit), plus ``extra``."""
+    return RunningServer(extra, env)
 
 
 def settled_rss(pid: int, pause_s: float = 0.5) -> int:

@@ -2,7 +2,7 @@
 
 Its tree is exported with ``git archive`` (the working tree is never touched), installed in a throwaway venv
 on the dependencies it pinned (its own ``requirements-dev.txt``) and compiled there as shipped
-(``bench.shipped``). It is served with its own ``--http`` protocol and the current run's other server flags,
+(``bench.shipped``). It is served with its own ``--http`` protocol and ``--loop`` and the current run's other flags,
 so the two differ only in code and pins. Everything lives in one temporary directory, removed on exit.
 """
 
@@ -24,6 +24,8 @@ from bench.shipped import build
 
 #: The ``--http`` pair of a revision whose ``tests/servers.py`` names no DOCUMENTED_OPTIONS.
 FALLBACK_OPTIONS = ("--http", "app.protocol:EchoHttpToolsProtocol", "--no-proxy-headers", "--no-access-log")
+#: Flags whose values name this project's modules: the baseline takes them from its own revision.
+OWN_FLAGS = ("--http", "--loop")
 INSTALL_TIMEOUT_S = 1800  # pip with a warm cache takes about a minute; a cold one downloads everything
 _READ_OPTIONS = (
     "import json, tests.servers as servers; print(json.dumps(list(getattr(servers, 'DOCUMENTED_OPTIONS', []))))"
@@ -74,7 +76,7 @@ def _prepare(rev: str, current_options: tuple[str, ...], parent: Path) -> Baseli
     python = make_venv(parent / "venv", source / "requirements-dev.txt")
     _progress(f"compiling {rev} as shipped (its setup.py, its mypyc) ...")
     project = build(parent / "project", source=source, python=python)
-    options = (*without_http(current_options), *http_pair(documented_options(python, source)))
+    options = (*without_own(current_options), *own_pairs(documented_options(python, source)))
     return Baseline(rev, commit, project, python, options, _run(str(python), "-c", _READ_VERSION, "uvicorn").strip())
 
 
@@ -109,19 +111,31 @@ def documented_options(python: Path, source: Path) -> tuple[str, ...]:
     return tuple(options) or FALLBACK_OPTIONS
 
 
-def http_pair(options: tuple[str, ...]) -> tuple[str, str]:
-    """``("--http", VALUE)`` from ``options``, or the fallback's when they name none."""
-    named = options if "--http" in options else FALLBACK_OPTIONS
-    index = named.index("--http")
-    return named[index], named[index + 1]
+def own_pairs(revision_options: tuple[str, ...]) -> tuple[str, ...]:
+    """The options that name this project's modules (``--http`` and ``--loop`` values), as the revision sets them:
+    its ``--http`` (the fallback's when it names none) and its ``--loop`` (uvicorn's ``auto`` when it names none)."""
+    http = option_value(revision_options, "--http") or option_value(FALLBACK_OPTIONS, "--http")
+    assert http is not None
+    return ("--http", http, "--loop", option_value(revision_options, "--loop") or "auto")
 
 
-def without_http(options: tuple[str, ...]) -> tuple[str, ...]:
-    """``options`` less their ``--http VALUE`` pair."""
-    if "--http" not in options:
-        return options
-    index = options.index("--http")
-    return options[:index] + options[index + 2 :]
+def option_value(options: tuple[str, ...], flag: str) -> str | None:
+    """The value after ``flag`` in ``options``, or None."""
+    return options[options.index(flag) + 1] if flag in options else None
+
+
+def without_own(options: tuple[str, ...]) -> tuple[str, ...]:
+    """``options`` less their ``--http VALUE`` and ``--loop VALUE`` pairs (an earlier revision may lack the modules)."""
+    kept: list[str] = []
+    skip = False
+    for option in options:
+        if skip:
+            skip = False
+        elif option in OWN_FLAGS:
+            skip = True
+        else:
+            kept.append(option)
+    return tuple(kept)
 
 
 def _run(*argv: str, cwd: Path | None = None) -> str:

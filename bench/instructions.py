@@ -38,6 +38,10 @@ REQUESTS = {
         b"POST /bench/echo?run=1 HTTP/1.1\r\nHost: bench\r\nUser-Agent: wrk\r\n"
         b"Content-Type: application/octet-stream\r\nContent-Length: 16384\r\n\r\n" + b"a" * 16384
     ),
+    "post_json": (
+        b"POST /bench/echo?run=1 HTTP/1.1\r\nHost: bench\r\nUser-Agent: wrk\r\nAccept: application/json\r\n"
+        b"Content-Type: application/octet-stream\r\nContent-Length: 16384\r\n\r\n" + b"a" * 16384
+    ),
 }
 SERVER_START_S, SERVER_STOP_S = 120.0, 120.0  # Python under valgrind starts and stops some 50 times slower
 _COLLECTED = re.compile(r"Collected : (\d+)")

@@ -11,6 +11,9 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 
+#: Content up to this size is estimated at its worst case without a scan (at most 384 KiB held): scanning costs
+#: about 12 instructions a byte, more than a whole JSON echo of 16 KiB costs otherwise.
+UNSCANNED_BYTES = 64 * 1024
 # Bytes JSON writes as a six- or two-character escape (RFC 8259 §7): control characters, '"' and '\\'.
 _ESCAPED = bytes([*range(0x20), 0x22, 0x5C])
 _ASCII = bytes(range(0x80))
@@ -24,6 +27,10 @@ class _Counts:
     __slots__ = ("size", "str_bytes", "text_bytes")
 
     def __init__(self, chunks: Sequence[bytes]) -> None:
+        size = sum(len(chunk) for chunk in chunks)
+        if size <= UNSCANNED_BYTES:  # the worst case, reserved without a scan: one byte may become six
+            self.size, self.str_bytes, self.text_bytes = size, 4 * size, 6 * size
+            return
         size = escaped = past_ascii = four_byte = 0
         decoder = codecs.getincrementaldecoder("utf-8")()
         utf8 = True

@@ -26,6 +26,7 @@ from tests.tls_client import (
     stalled_after_server_hello,
     tls_get,
     trickled_hello,
+    unanswered_close,
 )
 
 NAME = "8 TLS phases"
@@ -120,15 +121,7 @@ def _phases(server: RunningServer, files: TlsFiles) -> Row:
 
 
 def _unanswered_close(server: RunningServer, files: TlsFiles) -> Row:
-    client = BioClient(server.port, files.client_context())
-    try:
-        client.handshake()
-        client.send(GET)
-        sent = time.monotonic()
-        answer, closed = client.read_until_tcp_close()
-        close_s = time.monotonic() - sent
-    finally:
-        client.close()
+    answer, closed, close_s = unanswered_close(server.port, files.client_context(), GET)
     bound_s = WRITE_TIMEOUT_S + MARGIN_S
     status = answer.split(b"\r\n", 1)[0].decode("latin-1")
     return Row(NAME, f"a TLS close the client never answers (no close_notify back), ECHO_WRITE_TIMEOUT_S="

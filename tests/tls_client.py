@@ -164,3 +164,17 @@ def tls_get(port: int, context: ssl.SSLContext, request: bytes) -> int:
         while b"\r\n" not in answer and (data := tls.recv(4096)):
             answer += data
     return int(answer.split(b" ", 2)[1])
+
+
+def unanswered_close(port: int, context: ssl.SSLContext, request: bytes) -> tuple[bytes, bool, float]:
+    """Send ``request`` over TLS, read the answer and the server's close_notify, never send ours: (the answer,
+    whether the TCP connection closed before ``GIVE_UP_S``, seconds from the request to the close)."""
+    client = BioClient(port, context)
+    try:
+        client.handshake()
+        client.send(request)
+        sent = time.monotonic()
+        answer, closed = client.read_until_tcp_close()
+        return answer, closed, time.monotonic() - sent
+    finally:
+        client.close()

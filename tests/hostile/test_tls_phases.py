@@ -27,6 +27,7 @@ from tests.tls_client import (
     stalled_after_server_hello,
     tls_get,
     trickled_hello,
+    unanswered_close,
 )
 
 pytestmark = pytest.mark.server
@@ -107,15 +108,7 @@ def test_a_tls_close_the_client_never_answers_ends_within_the_write_timeout(
 ) -> None:
     # The client reads the answer and the server's close_notify but never sends its own: the server drops
     # the TCP connection ECHO_WRITE_TIMEOUT_S later (uvloop's default wait was 30 s).
-    client = BioClient(tls_server.port, tls_files.client_context())
-    try:
-        client.handshake()
-        client.send(GET)
-        answered_at = time.monotonic()
-        answer, closed = client.read_until_tcp_close()
-        close_s = time.monotonic() - answered_at
-    finally:
-        client.close()
+    answer, closed, close_s = unanswered_close(tls_server.port, tls_files.client_context(), GET)
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert closed, f"the TLS close was still pending after {GIVE_UP_S:g} s"
     assert close_s < WRITE_TIMEOUT_S + MARGIN_S
